@@ -1,0 +1,118 @@
+"""create_connection() and RedisConnection.
+
+The protocol work (encoding, pipelining, parsing, resolving futures) is done
+by the C base class ``_core.RedisProtocolBase``; this module adds connecting,
+AUTH/SELECT, and waiting for the close.
+"""
+
+import asyncio
+
+from . import _core
+from .util import check_loop
+
+__all__ = ["create_connection", "RedisConnection"]
+
+#: Read size of 0.1's reader loop; asyncio's transports choose their own now.
+MAX_CHUNK_SIZE = 65536
+
+
+def _validate_db(db):
+    if type(db) is not int:
+        raise TypeError(f"db argument must be int, not {type(db).__name__}")
+    if db < 0:
+        raise ValueError(f"db argument must be not less than 0, got {db}")
+
+
+async def create_connection(address, *, db=0, password=None, encoding=None, loop=None):
+    """Open a connection to Redis and return a :class:`RedisConnection`.
+
+    ``address`` is a ``(host, port)`` tuple (or list) for TCP, or the path of
+    a unix socket. If ``password`` is given AUTH is sent first, then SELECT
+    ``db`` when it is not 0. If either fails, the connection is closed and
+    the error propagates.
+    """
+    loop = check_loop(loop)
+    if db is not None:
+        _validate_db(db)
+    if encoding is not None and not isinstance(encoding, str):
+        raise TypeError(f"encoding must be a str or None, not {type(encoding).__name__}")
+
+    def factory():
+        return RedisConnection(loop, encoding, address=address)
+
+    if isinstance(address, (tuple, list)):
+        if len(address) != 2:
+            raise ValueError("address must be a (host, port) pair or a unix socket path")
+        host, port = address
+        _, conn = await loop.create_connection(factory, host, port)
+    elif isinstance(address, str):
+        _, conn = await loop.create_unix_connection(factory, address)
+    else:
+        raise TypeError(
+            f"address must be a (host, port) tuple or a unix socket path, "
+            f"not {type(address).__name__}"
+        )
+    try:
+        if password is not None:
+            await conn.auth(password)
+        if db:
+            await conn.select(db)
+    except BaseException:
+        conn.close()
+        await conn.wait_closed()
+        raise
+    return conn
+
+
+async def _expect_ok(fut):
+    reply = await fut
+    return reply in (b"OK", "OK")
+
+
+class RedisConnection(_core.RedisProtocolBase, asyncio.Protocol):
+    """A Redis connection: an asyncio protocol whose C base resolves futures.
+
+    ``execute(command, *args, encoding=_NOTSET)`` queues a command and returns
+    a future of its reply; commands queued during one loop iteration are
+    written together, so any number of tasks can share one connection.
+    Normally made by :func:`create_connection`.
+    """
+
+    def __init__(self, loop, encoding=None, *, address=None):
+        super().__init__(loop, encoding)
+        self._loop = loop
+        self._address = address
+        self._closed_waiter = loop.create_future()
+
+    def __repr__(self):
+        return f"<RedisConnection [db:{self.db}]>"
+
+    @property
+    def address(self):
+        """The address this connection was opened to."""
+        return self._address
+
+    def connection_lost(self, exc):
+        super().connection_lost(exc)
+        if not self._closed_waiter.done():
+            self._closed_waiter.set_result(None)
+
+    def close(self):
+        """Close the connection; pending commands fail with ConnectionForcedCloseError."""
+        super().close()
+        if self.transport is None and not self._closed_waiter.done():
+            # never connected, or already lost: no connection_lost() will come
+            self._closed_waiter.set_result(None)
+
+    async def wait_closed(self):
+        """Wait until the transport has closed."""
+        await asyncio.shield(self._closed_waiter)
+
+    def select(self, db):
+        """Change the current database; returns an awaitable of True."""
+        _validate_db(db)
+        return _expect_ok(self.execute(b"SELECT", db))
+
+    def auth(self, password):
+        """Authenticate; returns an awaitable of True."""
+        return _expect_ok(self.execute(b"AUTH", password))

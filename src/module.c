@@ -1,0 +1,187 @@
+/* aioredis._core: module definition, state and initialisation (PEP 489). */
+#include "module.h"
+
+static struct PyModuleDef aior_module;
+
+aior_state *
+aior_state_from_module(PyObject *module)
+{
+    return (aior_state *)PyModule_GetState(module);
+}
+
+/* The types are created with PyType_FromModuleAndSpec, and the module
+ * outlives them, so the lookup by definition cannot fail for our types or
+ * their subclasses. */
+aior_state *
+aior_state_from_type(PyTypeObject *type)
+{
+    PyObject *module = PyType_GetModuleByDef(type, &aior_module);
+    assert(module != NULL);
+    return aior_state_from_module(module);
+}
+
+static PyObject *
+import_attr(const char *module_name, const char *attr)
+{
+    PyObject *module = PyImport_ImportModule(module_name);
+    if (module == NULL) {
+        return NULL;
+    }
+    PyObject *value = PyObject_GetAttrString(module, attr);
+    Py_DECREF(module);
+    return value;
+}
+
+static PyObject *
+add_type(PyObject *module, PyType_Spec *spec)
+{
+    PyObject *type = PyType_FromModuleAndSpec(module, spec, NULL);
+    if (type == NULL) {
+        return NULL;
+    }
+    if (PyModule_AddType(module, (PyTypeObject *)type) < 0) {
+        Py_DECREF(type);
+        return NULL;
+    }
+    return type;
+}
+
+static int
+aior_exec(PyObject *module)
+{
+    aior_state *st = aior_state_from_module(module);
+
+#define INTERN(field, text)                                  \
+    do {                                                     \
+        st->field = PyUnicode_InternFromString(text);        \
+        if (st->field == NULL) {                             \
+            goto error;                                      \
+        }                                                    \
+    } while (0)
+#define IMPORT(field, mod, name)                             \
+    do {                                                     \
+        st->field = import_attr(mod, name);                  \
+        if (st->field == NULL) {                             \
+            goto error;                                      \
+        }                                                    \
+    } while (0)
+
+    INTERN(str_set_result, "set_result");
+    INTERN(str_set_exception, "set_exception");
+    INTERN(str_create_future, "create_future");
+    INTERN(str_call_soon, "call_soon");
+    INTERN(str_write, "write");
+    INTERN(str_close, "close");
+    INTERN(str_flush, "_flush");
+    INTERN(str_get_extra_info, "get_extra_info");
+
+    IMPORT(ProtocolError, "aioredis.errors", "ProtocolError");
+    IMPORT(ReplyError, "aioredis.errors", "ReplyError");
+    IMPORT(ConnectionClosedError, "aioredis.errors", "ConnectionClosedError");
+    IMPORT(ConnectionForcedCloseError, "aioredis.errors", "ConnectionForcedCloseError");
+    IMPORT(InvalidStateError, "asyncio", "InvalidStateError");
+
+    /* "use the connection's encoding": a unique object, exported as NOTSET */
+    st->notset = PyObject_CallNoArgs((PyObject *)&PyBaseObject_Type);
+    if (st->notset == NULL || PyModule_AddObjectRef(module, "NOTSET", st->notset) < 0) {
+        goto error;
+    }
+
+    st->Reader_type = (PyTypeObject *)add_type(module, &aior_Reader_spec);
+    if (st->Reader_type == NULL) {
+        goto error;
+    }
+    st->Protocol_type = (PyTypeObject *)add_type(module, &aior_Protocol_spec);
+    if (st->Protocol_type == NULL) {
+        goto error;
+    }
+    if (PyModule_AddIntConstant(module, "MAX_BULK_LEN", (long)AIOR_MAX_BULK_LEN) < 0 ||
+        PyModule_AddIntConstant(module, "MAX_DEPTH", AIOR_MAX_DEPTH) < 0) {
+        goto error;
+    }
+    return 0;
+
+error:
+    return -1; /* m_clear releases whatever was set */
+#undef INTERN
+#undef IMPORT
+}
+
+static int
+aior_traverse(PyObject *module, visitproc visit, void *arg)
+{
+    aior_state *st = aior_state_from_module(module);
+    Py_VISIT(st->Reader_type);
+    Py_VISIT(st->Protocol_type);
+    Py_VISIT(st->ProtocolError);
+    Py_VISIT(st->ReplyError);
+    Py_VISIT(st->ConnectionClosedError);
+    Py_VISIT(st->ConnectionForcedCloseError);
+    Py_VISIT(st->InvalidStateError);
+    Py_VISIT(st->notset);
+    return 0;
+}
+
+static int
+aior_clear(PyObject *module)
+{
+    aior_state *st = aior_state_from_module(module);
+    Py_CLEAR(st->Reader_type);
+    Py_CLEAR(st->Protocol_type);
+    Py_CLEAR(st->ProtocolError);
+    Py_CLEAR(st->ReplyError);
+    Py_CLEAR(st->ConnectionClosedError);
+    Py_CLEAR(st->ConnectionForcedCloseError);
+    Py_CLEAR(st->InvalidStateError);
+    Py_CLEAR(st->notset);
+    Py_CLEAR(st->str_set_result);
+    Py_CLEAR(st->str_set_exception);
+    Py_CLEAR(st->str_create_future);
+    Py_CLEAR(st->str_call_soon);
+    Py_CLEAR(st->str_write);
+    Py_CLEAR(st->str_close);
+    Py_CLEAR(st->str_flush);
+    Py_CLEAR(st->str_get_extra_info);
+    return 0;
+}
+
+static void
+aior_free(void *module)
+{
+    aior_clear((PyObject *)module);
+}
+
+PyDoc_STRVAR(pack_command__doc__,
+"pack_command(command, *args)\n--\n\n"
+"Encode a command as a RESP array of bulk strings. Arguments may be bytes,\n"
+"bytearray, memoryview, str (UTF-8), int or float; anything else raises\n"
+"TypeError naming its position.");
+
+static PyMethodDef aior_methods[] = {
+    {"pack_command", (PyCFunction)(void (*)(void))aior_pack_command, METH_FASTCALL,
+     pack_command__doc__},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyModuleDef_Slot aior_slots[] = {
+    {Py_mod_exec, aior_exec},
+    {0, NULL},
+};
+
+static struct PyModuleDef aior_module = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "aioredis._core",
+    .m_doc = "C core of aioredis: RESP parser, command encoder and asyncio protocol.",
+    .m_size = sizeof(aior_state),
+    .m_methods = aior_methods,
+    .m_slots = aior_slots,
+    .m_traverse = aior_traverse,
+    .m_clear = aior_clear,
+    .m_free = aior_free,
+};
+
+PyMODINIT_FUNC
+PyInit__core(void)
+{
+    return PyModuleDef_Init(&aior_module);
+}

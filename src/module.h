@@ -1,0 +1,71 @@
+/* Shared declarations of the aioredis._core extension.
+ *
+ * Everything is static except the aior_* functions declared here; the
+ * extension is built with -fvisibility=hidden so that only PyInit__core is
+ * exported.
+ */
+#ifndef AIOR_MODULE_H
+#define AIOR_MODULE_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+
+/* Limits on what a peer may declare (Redis's own proto-max-bulk-len default
+ * and a nesting depth no real reply comes near). */
+#define AIOR_MAX_BULK_LEN (512LL * 1024 * 1024)
+#define AIOR_MAX_COUNT 4294967295LL /* 2**32 - 1 */
+#define AIOR_MAX_DEPTH 1024
+#define AIOR_MAX_HEADER_LINE 64
+
+typedef struct {
+    /* heap types */
+    PyTypeObject *Reader_type;
+    PyTypeObject *Protocol_type;
+    /* classes imported from aioredis.errors and asyncio */
+    PyObject *ProtocolError;
+    PyObject *ReplyError;
+    PyObject *ConnectionClosedError;
+    PyObject *ConnectionForcedCloseError;
+    PyObject *InvalidStateError;
+    /* the "use the connection's encoding" sentinel (aioredis.util._NOTSET) */
+    PyObject *notset;
+    /* interned method and attribute names */
+    PyObject *str_set_result;
+    PyObject *str_set_exception;
+    PyObject *str_create_future;
+    PyObject *str_call_soon;
+    PyObject *str_write;
+    PyObject *str_close;
+    PyObject *str_flush;
+    PyObject *str_get_extra_info;
+} aior_state;
+
+/* The raised exception as one object (PyErr_GetRaisedException on 3.12+). */
+#if PY_VERSION_HEX >= 0x030C0000
+#define aior_fetch_exception PyErr_GetRaisedException
+#else
+static inline PyObject *
+aior_fetch_exception(void)
+{
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    if (value != NULL && tb != NULL) {
+        PyException_SetTraceback(value, tb);
+    }
+    Py_XDECREF(type);
+    Py_XDECREF(tb);
+    return value;
+}
+#endif
+
+aior_state *aior_state_from_module(PyObject *module);
+aior_state *aior_state_from_type(PyTypeObject *type);
+
+/* Type specs and helpers defined in the other files. */
+extern PyType_Spec aior_Reader_spec;
+extern PyType_Spec aior_Protocol_spec;
+PyObject *aior_pack_command(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
+
+#endif

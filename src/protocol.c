@@ -1,0 +1,792 @@
+/* aioredis._core.RedisProtocolBase: an asyncio protocol that owns a FIFO of
+ * waiting futures and resolves them from C as replies arrive.
+ *
+ * Write path: execute() encodes the command into a pending output buffer,
+ * queues a future and returns it; one flush per loop iteration (scheduled
+ * with loop.call_soon) hands everything queued so far to transport.write.
+ * Read path: data_received() parses every complete reply and pops one
+ * waiter per reply, in order. A waiter whose caller gave up (its future is
+ * cancelled) keeps its place: its reply is read and dropped.
+ *
+ * Re-entrancy: set_result, set_exception, codecs and the error class are
+ * Python code. A waiter is popped (owned) before any of them runs, no
+ * borrowed reference is held across such a call, and the state is checked
+ * again after each one.
+ */
+#include "encoder.h"
+#include "resp.h"
+
+#include <string.h>
+
+enum { STATE_NEW = 0, STATE_OPEN = 1, STATE_CLOSED = 2 };
+
+enum { KIND_PLAIN = 0, KIND_SELECT, KIND_MULTI, KIND_EXEC, KIND_DISCARD };
+
+#define OUT_INITIAL_CAP 4096
+
+typedef struct {
+    PyObject *fut;
+    PyObject *encoding; /* str, or NULL for raw bytes */
+    PyObject *arg;      /* SELECT's db argument, or NULL */
+    int kind;
+} waiter;
+
+typedef struct {
+    PyObject_HEAD
+    aior_state *st;
+    PyObject *loop;
+    PyObject *create_future; /* loop.create_future, fetched once */
+    PyObject *call_soon;     /* loop.call_soon */
+    PyObject *flush_cb;      /* self._flush (a cycle, broken by tp_clear) */
+    PyObject *transport;
+    PyObject *encoding;      /* the connection's codec: str or NULL */
+    PyObject *db;
+    PyObject *close_msg;     /* why the connection is closed (str) */
+    resp_parser parser;
+    waiter *ring;            /* FIFO of waiters, capacity a power of two */
+    size_t head, count, cap;
+    PyObject *out;           /* bytes being filled with encoded commands */
+    size_t out_len, out_cap;
+    int state;
+    int in_transaction;
+    int flush_scheduled;
+    int paused;
+    int in_data_received;
+} ProtocolObject;
+
+/* ------------------------------------------------------------ waiter FIFO */
+
+static int
+ring_reserve(ProtocolObject *self)
+{
+    if (self->count < self->cap) {
+        return 0;
+    }
+    size_t cap = self->cap ? self->cap * 2 : 64;
+    waiter *ring = PyMem_Malloc(cap * sizeof(waiter));
+    if (ring == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (size_t i = 0; i < self->count; i++) {
+        ring[i] = self->ring[(self->head + i) & (self->cap - 1)];
+    }
+    PyMem_Free(self->ring);
+    self->ring = ring;
+    self->cap = cap;
+    self->head = 0;
+    return 0;
+}
+
+static void
+ring_push(ProtocolObject *self, waiter w)
+{
+    self->ring[(self->head + self->count) & (self->cap - 1)] = w;
+    self->count++;
+}
+
+static waiter
+ring_pop(ProtocolObject *self)
+{
+    waiter w = self->ring[self->head];
+    self->head = (self->head + 1) & (self->cap - 1);
+    self->count--;
+    return w;
+}
+
+static void
+waiter_release(waiter *w)
+{
+    Py_CLEAR(w->fut);
+    Py_CLEAR(w->encoding);
+    Py_CLEAR(w->arg);
+}
+
+/* ----------------------------------------------------- resolving futures */
+
+/* Call fut.set_result(value) or fut.set_exception(value). A future that is
+ * already done was cancelled by its caller: its reply is dropped. Nothing
+ * escapes: other errors are reported as unraisable. */
+static void
+resolve(ProtocolObject *self, PyObject *fut, PyObject *method, PyObject *value)
+{
+    PyObject *args[2] = {fut, value};
+    PyObject *r = PyObject_VectorcallMethod(method, args, 2 | PY_VECTORCALL_ARGUMENTS_OFFSET,
+                                            NULL);
+    if (r != NULL) {
+        Py_DECREF(r);
+        return;
+    }
+    if (PyErr_ExceptionMatches(self->st->InvalidStateError)) {
+        PyErr_Clear();
+        return;
+    }
+    PyErr_WriteUnraisable(fut);
+}
+
+/* Fail every pending waiter with exc_type(message). The FIFO is detached
+ * first, so Python code run by set_exception sees an empty, closed
+ * connection. */
+static void
+fail_all(ProtocolObject *self, PyObject *exc_type, PyObject *message, PyObject *cause)
+{
+    waiter *ring = self->ring;
+    size_t head = self->head, count = self->count, cap = self->cap;
+    self->ring = NULL;
+    self->head = self->count = self->cap = 0;
+
+    for (size_t i = 0; i < count; i++) {
+        waiter w = ring[(head + i) & (cap - 1)];
+        PyObject *exc = PyObject_CallOneArg(exc_type, message);
+        if (exc == NULL) {
+            PyErr_WriteUnraisable(exc_type);
+        }
+        else {
+            if (cause != NULL && cause != Py_None) {
+                PyException_SetCause(exc, Py_NewRef(cause)); /* steals */
+            }
+            resolve(self, w.fut, self->st->str_set_exception, exc);
+            Py_DECREF(exc);
+        }
+        waiter_release(&w);
+    }
+    PyMem_Free(ring);
+}
+
+/* Mark the connection closed (later execute() calls raise
+ * ConnectionClosedError(message)), drop unsent output, fail the pending
+ * waiters with exc_type(message) and close the transport. */
+static void
+close_with(ProtocolObject *self, PyObject *exc_type, const char *message, PyObject *cause)
+{
+    if (self->state == STATE_CLOSED) {
+        return;
+    }
+    self->state = STATE_CLOSED;
+    Py_CLEAR(self->out);
+    self->out_len = self->out_cap = 0;
+
+    PyObject *msg = PyUnicode_FromString(message);
+    if (msg == NULL) {
+        PyErr_WriteUnraisable((PyObject *)self);
+        return;
+    }
+    Py_XSETREF(self->close_msg, Py_NewRef(msg));
+
+    PyObject *transport = self->transport; /* keep it for the close call below */
+    self->transport = NULL;
+    fail_all(self, exc_type, msg, cause);
+    Py_DECREF(msg);
+    if (transport != NULL) {
+        PyObject *r = PyObject_CallMethodNoArgs(transport, self->st->str_close);
+        if (r == NULL) {
+            PyErr_WriteUnraisable(transport);
+        }
+        Py_XDECREF(r);
+        Py_DECREF(transport);
+    }
+}
+
+/* ----------------------------------------------------------------- output */
+
+static char *
+out_reserve(ProtocolObject *self, size_t n)
+{
+    if (self->out == NULL) {
+        size_t cap = n > OUT_INITIAL_CAP ? n : OUT_INITIAL_CAP;
+        self->out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)cap);
+        if (self->out == NULL) {
+            return NULL;
+        }
+        self->out_cap = cap;
+        self->out_len = 0;
+    }
+    else if (self->out_cap - self->out_len < n) {
+        size_t cap = self->out_cap * 2;
+        if (cap < self->out_len + n) {
+            cap = self->out_len + n;
+        }
+        if (cap > PY_SSIZE_T_MAX) {
+            PyErr_NoMemory();
+            return NULL;
+        }
+        /* we hold the only reference: resizing in place is allowed */
+        if (_PyBytes_Resize(&self->out, (Py_ssize_t)cap) < 0) {
+            self->out_len = self->out_cap = 0;
+            return NULL;
+        }
+        self->out_cap = cap;
+    }
+    return PyBytes_AS_STRING(self->out) + self->out_len;
+}
+
+/* Hand everything queued to the transport in one write. */
+static int
+flush(ProtocolObject *self)
+{
+    if (self->state != STATE_OPEN || self->paused || self->out == NULL || self->out_len == 0) {
+        return 0;
+    }
+    PyObject *data = self->out;
+    self->out = NULL;
+    if (self->out_len < self->out_cap && _PyBytes_Resize(&data, (Py_ssize_t)self->out_len) < 0) {
+        self->out_len = self->out_cap = 0;
+        return -1;
+    }
+    self->out_len = self->out_cap = 0;
+    /* a fresh bytes object each time: the transport may keep a view of it */
+    PyObject *r = PyObject_CallMethodOneArg(self->transport, self->st->str_write, data);
+    Py_DECREF(data);
+    if (r == NULL) {
+        return -1;
+    }
+    Py_DECREF(r);
+    return 0;
+}
+
+static PyObject *
+Protocol_flush(ProtocolObject *self, PyObject *Py_UNUSED(ignored))
+{
+    self->flush_scheduled = 0;
+    if (flush(self) < 0) {
+        PyObject *exc = aior_fetch_exception();
+        close_with(self, self->st->ConnectionClosedError,
+                   "Connection lost: writing to the transport failed", exc);
+        Py_XDECREF(exc);
+    }
+    Py_RETURN_NONE;
+}
+
+/* ---------------------------------------------------------------- execute */
+
+static int
+command_is(const aior_arg *a, const char *name)
+{
+    size_t n = strlen(name);
+    if ((size_t)a->len != n) {
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char c = a->ptr[i];
+        if (c >= 'a' && c <= 'z') {
+            c = (char)(c - 'a' + 'A');
+        }
+        if (c != name[i]) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int
+command_kind(const aior_arg *a)
+{
+    switch (a->len) {
+    case 4:
+        return command_is(a, "EXEC") ? KIND_EXEC : KIND_PLAIN;
+    case 5:
+        return command_is(a, "MULTI") ? KIND_MULTI : KIND_PLAIN;
+    case 6:
+        return command_is(a, "SELECT") ? KIND_SELECT : KIND_PLAIN;
+    case 7:
+        return command_is(a, "DISCARD") ? KIND_DISCARD : KIND_PLAIN;
+    default:
+        return KIND_PLAIN;
+    }
+}
+
+static PyObject *
+raise_closed(ProtocolObject *self)
+{
+    if (self->state == STATE_NEW) {
+        PyErr_SetString(self->st->ConnectionClosedError, "Connection is not connected yet");
+        return NULL;
+    }
+    if (self->close_msg != NULL) {
+        PyErr_SetObject(self->st->ConnectionClosedError, self->close_msg);
+        return NULL;
+    }
+    PyErr_SetString(self->st->ConnectionClosedError, "Connection closed");
+    return NULL;
+}
+
+PyDoc_STRVAR(Protocol_execute__doc__,
+"execute($self, command, *args, encoding=<connection's encoding>)\n--\n\n"
+"Queue a command and return a future of its reply. Commands queued during\n"
+"one loop iteration are written together. encoding=None returns raw bytes.");
+
+static PyObject *
+Protocol_execute(ProtocolObject *self, PyObject *const *args, Py_ssize_t nargsf,
+                 PyObject *kwnames)
+{
+    aior_state *st = self->st;
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    PyObject *encoding = self->encoding;
+
+    if (kwnames != NULL) {
+        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(kwnames); i++) {
+            PyObject *name = PyTuple_GET_ITEM(kwnames, i);
+            if (!PyUnicode_Check(name) || PyUnicode_CompareWithASCIIString(name, "encoding") != 0) {
+                PyErr_Format(PyExc_TypeError, "execute() got an unexpected keyword argument '%S'",
+                             name);
+                return NULL;
+            }
+            PyObject *value = args[nargs + i];
+            if (value == Py_None) {
+                encoding = NULL;
+            }
+            else if (value == st->notset) {
+                encoding = self->encoding;
+            }
+            else if (PyUnicode_Check(value)) {
+                encoding = value;
+            }
+            else {
+                PyErr_Format(PyExc_TypeError, "encoding must be a str or None, not %.100s",
+                             Py_TYPE(value)->tp_name);
+                return NULL;
+            }
+        }
+    }
+    if (nargs < 1) {
+        PyErr_SetString(PyExc_TypeError, "execute() missing the command");
+        return NULL;
+    }
+    PyObject *command = args[0];
+    if (!(PyUnicode_CheckExact(command) || PyBytes_CheckExact(command) ||
+          PyByteArray_CheckExact(command))) {
+        PyErr_Format(PyExc_TypeError, "command must be str, bytes or bytearray, not %.100s",
+                     Py_TYPE(command)->tp_name);
+        return NULL;
+    }
+    if (self->state != STATE_OPEN) {
+        return raise_closed(self);
+    }
+
+    aior_cmd cmd;
+    if (aior_cmd_prepare(&cmd, args, nargs) < 0) {
+        return NULL;
+    }
+    PyObject *fut = NULL;
+    char *dst = out_reserve(self, cmd.size);
+    if (dst == NULL || ring_reserve(self) < 0) {
+        goto error;
+    }
+    fut = PyObject_CallNoArgs(self->create_future);
+    if (fut == NULL) {
+        goto error;
+    }
+    /* create_future is Python: the connection may have closed meanwhile */
+    if (self->state != STATE_OPEN) {
+        raise_closed(self);
+        goto error;
+    }
+    if (!self->flush_scheduled && !self->paused) {
+        PyObject *handle = PyObject_CallOneArg(self->call_soon, self->flush_cb);
+        if (handle == NULL) {
+            goto error;
+        }
+        Py_DECREF(handle);
+        self->flush_scheduled = 1;
+        if (self->state != STATE_OPEN) {
+            raise_closed(self);
+            goto error;
+        }
+    }
+    /* Python code may have run since out_reserve and ring_reserve: reserve
+     * again (a no-op unless something else queued in between). */
+    dst = out_reserve(self, cmd.size);
+    if (dst == NULL || ring_reserve(self) < 0) {
+        goto error;
+    }
+    waiter w = {Py_NewRef(fut), Py_XNewRef(encoding), NULL, command_kind(&cmd.items[0])};
+    if (w.kind == KIND_SELECT && nargs >= 2) {
+        w.arg = Py_NewRef(args[1]);
+    }
+    aior_cmd_write(&cmd, dst);
+    self->out_len += cmd.size;
+    ring_push(self, w);
+    aior_cmd_release(&cmd);
+    return fut;
+
+error:
+    aior_cmd_release(&cmd);
+    Py_XDECREF(fut);
+    return NULL;
+}
+
+/* ------------------------------------------------------------ read path */
+
+static void
+on_reply(ProtocolObject *self, waiter *w, char type, PyObject *reply)
+{
+    aior_state *st = self->st;
+    if (reply == NULL) {
+        /* building this reply failed (a decode error): its caller gets it */
+        PyObject *exc = aior_fetch_exception();
+        resolve(self, w->fut, st->str_set_exception, exc);
+        Py_XDECREF(exc);
+        return;
+    }
+    if (type == '-' || type == '!') {
+        resolve(self, w->fut, st->str_set_exception, reply);
+        return;
+    }
+    switch (w->kind) {
+    case KIND_SELECT:
+        if (w->arg != NULL) {
+            Py_XSETREF(self->db, Py_NewRef(w->arg));
+        }
+        break;
+    case KIND_MULTI:
+        self->in_transaction = 1;
+        break;
+    case KIND_EXEC:
+    case KIND_DISCARD:
+        self->in_transaction = 0;
+        break;
+    default:
+        break;
+    }
+    resolve(self, w->fut, st->str_set_result, reply);
+}
+
+static void
+protocol_failed(ProtocolObject *self)
+{
+    close_with(self, self->st->ProtocolError,
+               self->parser.errmsg, NULL);
+}
+
+/* Parse and dispatch every complete reply in the buffer. */
+static void
+process_replies(ProtocolObject *self)
+{
+    aior_state *st = self->st;
+    while (self->state == STATE_OPEN) {
+        size_t end;
+        int r = resp_scan(&self->parser, &end);
+        if (r == 0) {
+            return;
+        }
+        if (r == -2) {
+            PyObject *exc = aior_fetch_exception();
+            close_with(self, st->ConnectionClosedError,
+                       "Connection closed: out of memory while reading", exc);
+            Py_XDECREF(exc);
+            return;
+        }
+        if (r < 0) {
+            protocol_failed(self);
+            return;
+        }
+        char type = resp_reply_type(&self->parser, end);
+        if (self->count == 0) {
+            if (type == '>') { /* an out-of-band push nobody subscribed to */
+                resp_consume(&self->parser, end);
+                continue;
+            }
+            PyOS_snprintf(self->parser.errmsg, sizeof(self->parser.errmsg),
+                          "Protocol error: got a reply with no command pending");
+            protocol_failed(self);
+            return;
+        }
+        waiter w = ring_pop(self);
+        resp_build_ctx ctx = {st->ReplyError, NULL, NULL, 0};
+        PyObject *reply = NULL;
+        if (resp_ctx_set_encoding(&ctx, w.encoding, NULL) == 0) {
+            reply = resp_build(&self->parser, &ctx, end);
+        }
+        resp_consume(&self->parser, end);
+        on_reply(self, &w, type, reply);
+        Py_XDECREF(reply);
+        waiter_release(&w);
+    }
+}
+
+static PyObject *
+Protocol_data_received(ProtocolObject *self, PyObject *data)
+{
+    if (self->state != STATE_OPEN) {
+        Py_RETURN_NONE; /* bytes after close are not for anyone */
+    }
+    if (self->in_data_received) {
+        PyErr_SetString(PyExc_RuntimeError, "data_received() re-entered");
+        return NULL;
+    }
+    Py_buffer view;
+    if (PyObject_GetBuffer(data, &view, PyBUF_SIMPLE) < 0) {
+        return NULL;
+    }
+    int r = resp_feed(&self->parser, view.buf, (size_t)view.len);
+    PyBuffer_Release(&view);
+    if (r < 0) {
+        return NULL;
+    }
+    self->in_data_received = 1;
+    process_replies(self);
+    self->in_data_received = 0;
+    Py_RETURN_NONE;
+}
+
+/* ------------------------------------------------------ protocol callbacks */
+
+static PyObject *
+Protocol_connection_made(ProtocolObject *self, PyObject *transport)
+{
+    if (self->state != STATE_NEW) {
+        PyErr_SetString(PyExc_RuntimeError, "connection_made() called twice");
+        return NULL;
+    }
+    Py_XSETREF(self->transport, Py_NewRef(transport));
+    self->state = STATE_OPEN;
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+Protocol_eof_received(ProtocolObject *self, PyObject *Py_UNUSED(ignored))
+{
+    Py_RETURN_NONE; /* let the transport close; connection_lost follows */
+}
+
+static PyObject *
+Protocol_connection_lost(ProtocolObject *self, PyObject *exc)
+{
+    Py_CLEAR(self->transport); /* the transport is done: nothing to close */
+    close_with(self, self->st->ConnectionClosedError,
+               exc == Py_None ? "Connection closed by server" : "Connection lost", exc);
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+Protocol_pause_writing(ProtocolObject *self, PyObject *Py_UNUSED(ignored))
+{
+    self->paused = 1;
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+Protocol_resume_writing(ProtocolObject *self, PyObject *Py_UNUSED(ignored))
+{
+    self->paused = 0;
+    return Protocol_flush(self, NULL);
+}
+
+PyDoc_STRVAR(Protocol_close__doc__,
+"close($self, /)\n--\n\n"
+"Close the connection. Pending commands fail with ConnectionForcedCloseError.");
+
+static PyObject *
+Protocol_close(ProtocolObject *self, PyObject *Py_UNUSED(ignored))
+{
+    close_with(self, self->st->ConnectionForcedCloseError,
+               "Connection closed by user", NULL);
+    Py_RETURN_NONE;
+}
+
+/* ---------------------------------------------------------------- lifetime */
+
+static int
+Protocol_init(ProtocolObject *self, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"loop", "encoding", NULL};
+    PyObject *loop, *encoding = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|O:RedisProtocolBase", kwlist, &loop,
+                                     &encoding)) {
+        return -1;
+    }
+    if (encoding != Py_None && !PyUnicode_Check(encoding)) {
+        PyErr_Format(PyExc_TypeError, "encoding must be a str or None, not %.100s",
+                     Py_TYPE(encoding)->tp_name);
+        return -1;
+    }
+    if (encoding != Py_None) {
+        const char *name = PyUnicode_AsUTF8(encoding);
+        PyObject *codec = name ? PyCodec_Decoder(name) : NULL; /* unknown codec: fail now */
+        if (codec == NULL) {
+            return -1;
+        }
+        Py_DECREF(codec);
+    }
+    PyObject *create_future = PyObject_GetAttr(loop, self->st->str_create_future);
+    PyObject *call_soon = PyObject_GetAttr(loop, self->st->str_call_soon);
+    PyObject *flush_cb = PyObject_GetAttr((PyObject *)self, self->st->str_flush);
+    if (create_future == NULL || call_soon == NULL || flush_cb == NULL) {
+        Py_XDECREF(create_future);
+        Py_XDECREF(call_soon);
+        Py_XDECREF(flush_cb);
+        return -1;
+    }
+    Py_XSETREF(self->loop, Py_NewRef(loop));
+    Py_XSETREF(self->create_future, create_future);
+    Py_XSETREF(self->call_soon, call_soon);
+    Py_XSETREF(self->flush_cb, flush_cb);
+    Py_XSETREF(self->encoding, encoding == Py_None ? NULL : Py_NewRef(encoding));
+    return 0;
+}
+
+static PyObject *
+Protocol_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    ProtocolObject *self = (ProtocolObject *)type->tp_alloc(type, 0);
+    if (self == NULL) {
+        return NULL;
+    }
+    self->st = aior_state_from_type(type);
+    resp_init(&self->parser);
+    self->db = PyLong_FromLong(0);
+    if (self->db == NULL) {
+        Py_DECREF(self);
+        return NULL;
+    }
+    return (PyObject *)self;
+}
+
+static int
+Protocol_traverse(ProtocolObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(self->loop);
+    Py_VISIT(self->create_future);
+    Py_VISIT(self->call_soon);
+    Py_VISIT(self->flush_cb);
+    Py_VISIT(self->transport);
+    Py_VISIT(self->encoding);
+    Py_VISIT(self->db);
+    Py_VISIT(self->close_msg);
+    for (size_t i = 0; i < self->count; i++) {
+        waiter *w = &self->ring[(self->head + i) & (self->cap - 1)];
+        Py_VISIT(w->fut);
+        Py_VISIT(w->encoding);
+        Py_VISIT(w->arg);
+    }
+    return 0;
+}
+
+static int
+Protocol_clear(ProtocolObject *self)
+{
+    Py_CLEAR(self->loop);
+    Py_CLEAR(self->create_future);
+    Py_CLEAR(self->call_soon);
+    Py_CLEAR(self->flush_cb);
+    Py_CLEAR(self->transport);
+    Py_CLEAR(self->encoding);
+    Py_CLEAR(self->close_msg);
+    while (self->count) {
+        waiter w = ring_pop(self);
+        waiter_release(&w);
+    }
+    return 0;
+}
+
+static void
+Protocol_dealloc(ProtocolObject *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    Protocol_clear(self);
+    Py_CLEAR(self->db);
+    Py_CLEAR(self->out);
+    PyMem_Free(self->ring);
+    resp_free(&self->parser);
+    tp->tp_free((PyObject *)self);
+    Py_DECREF(tp);
+}
+
+/* ---------------------------------------------------------------- getters */
+
+static PyObject *
+Protocol_get_db(ProtocolObject *self, void *Py_UNUSED(closure))
+{
+    return Py_NewRef(self->db);
+}
+
+static PyObject *
+Protocol_get_encoding(ProtocolObject *self, void *Py_UNUSED(closure))
+{
+    return Py_NewRef(self->encoding ? self->encoding : Py_None);
+}
+
+static PyObject *
+Protocol_get_closed(ProtocolObject *self, void *Py_UNUSED(closure))
+{
+    return PyBool_FromLong(self->state == STATE_CLOSED);
+}
+
+static PyObject *
+Protocol_get_in_transaction(ProtocolObject *self, void *Py_UNUSED(closure))
+{
+    return PyBool_FromLong(self->in_transaction);
+}
+
+static PyObject *
+Protocol_get_transport(ProtocolObject *self, void *Py_UNUSED(closure))
+{
+    return Py_NewRef(self->transport ? self->transport : Py_None);
+}
+
+static PyObject *
+Protocol_get_pending(ProtocolObject *self, void *Py_UNUSED(closure))
+{
+    return PyLong_FromSize_t(self->count);
+}
+
+static PyObject *
+Protocol_get_writing_paused(ProtocolObject *self, void *Py_UNUSED(closure))
+{
+    return PyBool_FromLong(self->paused);
+}
+
+static PyGetSetDef Protocol_getset[] = {
+    {"db", (getter)Protocol_get_db, NULL, PyDoc_STR("Current database index (read-only)."), NULL},
+    {"encoding", (getter)Protocol_get_encoding, NULL,
+     PyDoc_STR("Codec used to decode replies, or None (read-only)."), NULL},
+    {"closed", (getter)Protocol_get_closed, NULL,
+     PyDoc_STR("True once the connection is closed (read-only)."), NULL},
+    {"in_transaction", (getter)Protocol_get_in_transaction, NULL,
+     PyDoc_STR("True between a MULTI and its EXEC or DISCARD (read-only)."), NULL},
+    {"transport", (getter)Protocol_get_transport, NULL,
+     PyDoc_STR("The asyncio transport, or None when not connected."), NULL},
+    {"pending", (getter)Protocol_get_pending, NULL,
+     PyDoc_STR("Number of commands waiting for a reply."), NULL},
+    {"writing_paused", (getter)Protocol_get_writing_paused, NULL,
+     PyDoc_STR("True while the transport asked us to stop writing."), NULL},
+    {NULL},
+};
+
+static PyMethodDef Protocol_methods[] = {
+    {"execute", (PyCFunction)(void (*)(void))Protocol_execute,
+     METH_FASTCALL | METH_KEYWORDS, Protocol_execute__doc__},
+    {"close", (PyCFunction)Protocol_close, METH_NOARGS, Protocol_close__doc__},
+    {"connection_made", (PyCFunction)Protocol_connection_made, METH_O, NULL},
+    {"data_received", (PyCFunction)Protocol_data_received, METH_O, NULL},
+    {"eof_received", (PyCFunction)Protocol_eof_received, METH_NOARGS, NULL},
+    {"connection_lost", (PyCFunction)Protocol_connection_lost, METH_O, NULL},
+    {"pause_writing", (PyCFunction)Protocol_pause_writing, METH_NOARGS, NULL},
+    {"resume_writing", (PyCFunction)Protocol_resume_writing, METH_NOARGS, NULL},
+    {"_flush", (PyCFunction)Protocol_flush, METH_NOARGS, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyType_Slot Protocol_slots[] = {
+    {Py_tp_doc, (void *)PyDoc_STR("RedisProtocolBase(loop, encoding=None)\n--\n\n"
+                                  "The C half of RedisConnection: an asyncio protocol that "
+                                  "pipelines commands and resolves their futures.")},
+    {Py_tp_new, Protocol_new},
+    {Py_tp_init, Protocol_init},
+    {Py_tp_dealloc, Protocol_dealloc},
+    {Py_tp_traverse, Protocol_traverse},
+    {Py_tp_clear, Protocol_clear},
+    {Py_tp_methods, Protocol_methods},
+    {Py_tp_getset, Protocol_getset},
+    {0, NULL},
+};
+
+PyType_Spec aior_Protocol_spec = {
+    .name = "aioredis._core.RedisProtocolBase",
+    .basicsize = sizeof(ProtocolObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC |
+             Py_TPFLAGS_IMMUTABLETYPE,
+    .slots = Protocol_slots,
+};
