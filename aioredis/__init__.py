@@ -1,10 +1,13 @@
 """asyncio Redis client with a C core.
 
 The 0.1 API with async/await: ``create_connection`` / ``RedisConnection``,
-the RESP ``parser`` and the exception hierarchy.
+``create_pool`` / ``RedisPool``, ``create_redis`` / ``Redis``, the RESP
+``parser`` and the exception hierarchy.
 """
 
+from .commands import Redis, create_reconnecting_redis, create_redis, create_redis_pool
 from .connection import RedisConnection, create_connection
+from .pool import RedisPool, create_pool
 from .errors import (
     AuthError,
     ChannelClosedError,
@@ -26,8 +29,14 @@ __version__ = "0.1.5"
 __all__ = [
     # factories
     "create_connection",
+    "create_pool",
+    "create_redis",
+    "create_redis_pool",
+    "create_reconnecting_redis",
     # classes
     "RedisConnection",
+    "RedisPool",
+    "Redis",
     # errors
     "RedisError",
     "ProtocolError",

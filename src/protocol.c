@@ -28,6 +28,7 @@ typedef struct {
     PyObject *fut;
     PyObject *encoding; /* str, or NULL for raw bytes */
     PyObject *arg;      /* SELECT's db argument, or NULL */
+    PyObject *convert;  /* called with a non-error reply; its result is the result */
     int kind;
 } waiter;
 
@@ -100,6 +101,7 @@ waiter_release(waiter *w)
     Py_CLEAR(w->fut);
     Py_CLEAR(w->encoding);
     Py_CLEAR(w->arg);
+    Py_CLEAR(w->convert);
 }
 
 /* ----------------------------------------------------- resolving futures */
@@ -311,9 +313,11 @@ raise_closed(ProtocolObject *self)
 }
 
 PyDoc_STRVAR(Protocol_execute__doc__,
-"execute($self, command, *args, encoding=<connection's encoding>)\n--\n\n"
+"execute($self, command, *args, encoding=<connection's encoding>, convert=None)\n--\n\n"
 "Queue a command and return a future of its reply. Commands queued during\n"
-"one loop iteration are written together. encoding=None returns raw bytes.");
+"one loop iteration are written together. encoding=None returns raw bytes;\n"
+"convert, if given, is called with a non-error reply and its result (or\n"
+"exception) becomes the future's.");
 
 static PyObject *
 Protocol_execute(ProtocolObject *self, PyObject *const *args, Py_ssize_t nargsf,
@@ -322,16 +326,25 @@ Protocol_execute(ProtocolObject *self, PyObject *const *args, Py_ssize_t nargsf,
     aior_state *st = self->st;
     Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
     PyObject *encoding = self->encoding;
+    PyObject *convert = NULL;
 
     if (kwnames != NULL) {
         for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(kwnames); i++) {
             PyObject *name = PyTuple_GET_ITEM(kwnames, i);
+            PyObject *value = args[nargs + i];
+            if (PyUnicode_Check(name) && PyUnicode_CompareWithASCIIString(name, "convert") == 0) {
+                if (value != Py_None && !PyCallable_Check(value)) {
+                    PyErr_SetString(PyExc_TypeError, "convert must be callable or None");
+                    return NULL;
+                }
+                convert = value == Py_None ? NULL : value;
+                continue;
+            }
             if (!PyUnicode_Check(name) || PyUnicode_CompareWithASCIIString(name, "encoding") != 0) {
                 PyErr_Format(PyExc_TypeError, "execute() got an unexpected keyword argument '%S'",
                              name);
                 return NULL;
             }
-            PyObject *value = args[nargs + i];
             if (value == Py_None) {
                 encoding = NULL;
             }
@@ -399,7 +412,8 @@ Protocol_execute(ProtocolObject *self, PyObject *const *args, Py_ssize_t nargsf,
     if (dst == NULL || ring_reserve(self) < 0) {
         goto error;
     }
-    waiter w = {Py_NewRef(fut), Py_XNewRef(encoding), NULL, command_kind(&cmd.items[0])};
+    waiter w = {Py_NewRef(fut), Py_XNewRef(encoding), NULL, Py_XNewRef(convert),
+                command_kind(&cmd.items[0])};
     if (w.kind == KIND_SELECT && nargs >= 2) {
         w.arg = Py_NewRef(args[1]);
     }
@@ -448,7 +462,19 @@ on_reply(ProtocolObject *self, waiter *w, char type, PyObject *reply)
     default:
         break;
     }
-    resolve(self, w->fut, st->str_set_result, reply);
+    if (w->convert == NULL) {
+        resolve(self, w->fut, st->str_set_result, reply);
+        return;
+    }
+    PyObject *converted = PyObject_CallOneArg(w->convert, reply);
+    if (converted == NULL) {
+        PyObject *exc = aior_fetch_exception();
+        resolve(self, w->fut, st->str_set_exception, exc);
+        Py_XDECREF(exc);
+        return;
+    }
+    resolve(self, w->fut, st->str_set_result, converted);
+    Py_DECREF(converted);
 }
 
 static void
@@ -659,6 +685,7 @@ Protocol_traverse(ProtocolObject *self, visitproc visit, void *arg)
         Py_VISIT(w->fut);
         Py_VISIT(w->encoding);
         Py_VISIT(w->arg);
+        Py_VISIT(w->convert);
     }
     return 0;
 }

@@ -1,0 +1,55 @@
+"""Reply converters, run by the C protocol where the reply is delivered.
+
+Each takes the raw (possibly decoded) reply and returns the method's result;
+passing one as ``execute(..., convert=fn)`` costs no extra coroutine.
+"""
+
+_OK = (b"OK", "OK")
+_QUEUED = (b"QUEUED", "QUEUED")
+
+
+def ok(reply):
+    """True for an OK status (False otherwise); QUEUED passes through."""
+    if reply in _QUEUED:
+        return reply
+    return reply in _OK
+
+
+def to_bool(reply):
+    """bool of an integer reply; QUEUED passes through."""
+    if reply in _QUEUED:
+        return reply
+    return bool(reply)
+
+
+def to_float(reply):
+    """float of a numeric reply, None stays None; QUEUED passes through."""
+    if reply is None or reply in _QUEUED:
+        return reply
+    return float(reply)
+
+
+def to_num(reply):
+    """int when the text is an integer, float otherwise; None stays None."""
+    if reply is None or reply in _QUEUED:
+        return reply
+    try:
+        return int(reply)
+    except ValueError:
+        return float(reply)
+
+
+def pairs(reply):
+    """[a, b, c, d] -> [(a, b), (c, d)]."""
+    if reply in _QUEUED:
+        return reply
+    it = iter(reply)
+    return list(zip(it, it))
+
+
+def pairs_to_dict(reply):
+    """[k1, v1, k2, v2] -> {k1: v1, k2: v2}."""
+    if reply in _QUEUED:
+        return reply
+    it = iter(reply)
+    return dict(zip(it, it))
