@@ -175,10 +175,11 @@ close_with(ProtocolObject *self, PyObject *exc_type, const char *message, PyObje
     }
     Py_XSETREF(self->close_msg, Py_NewRef(msg));
 
-    PyObject *transport = self->transport; /* keep it for the close call below */
-    self->transport = NULL;
     fail_all(self, exc_type, msg, cause);
     Py_DECREF(msg);
+    /* The transport stays referenced until connection_lost(), which is how
+     * the Python layer knows the close has finished. */
+    PyObject *transport = Py_XNewRef(self->transport);
     if (transport != NULL) {
         PyObject *r = PyObject_CallMethodNoArgs(transport, self->st->str_close);
         if (r == NULL) {
@@ -431,10 +432,42 @@ error:
 
 /* ------------------------------------------------------------ read path */
 
+/* What a reply to SELECT, MULTI, EXEC or DISCARD does to the state. */
+static void
+track_state(ProtocolObject *self, const waiter *w, int failed)
+{
+    switch (w->kind) {
+    case KIND_SELECT:
+        if (!failed && w->arg != NULL) {
+            /* SELECT b"2" leaves db == 2: keep the index as an int */
+            PyObject *db = PyNumber_Long(w->arg);
+            if (db == NULL) {
+                PyErr_Clear();
+                db = Py_NewRef(w->arg);
+            }
+            Py_XSETREF(self->db, db);
+        }
+        break;
+    case KIND_MULTI:
+        if (!failed) {
+            self->in_transaction = 1;
+        }
+        break;
+    case KIND_EXEC:
+    case KIND_DISCARD:
+        self->in_transaction = 0; /* even EXECABORT ends the transaction */
+        break;
+    default:
+        break;
+    }
+}
+
 static void
 on_reply(ProtocolObject *self, waiter *w, char type, PyObject *reply)
 {
     aior_state *st = self->st;
+    int failed = reply == NULL || type == '-' || type == '!';
+    track_state(self, w, failed);
     if (reply == NULL) {
         /* building this reply failed (a decode error): its caller gets it */
         PyObject *exc = aior_fetch_exception();
@@ -442,25 +475,9 @@ on_reply(ProtocolObject *self, waiter *w, char type, PyObject *reply)
         Py_XDECREF(exc);
         return;
     }
-    if (type == '-' || type == '!') {
+    if (failed) {
         resolve(self, w->fut, st->str_set_exception, reply);
         return;
-    }
-    switch (w->kind) {
-    case KIND_SELECT:
-        if (w->arg != NULL) {
-            Py_XSETREF(self->db, Py_NewRef(w->arg));
-        }
-        break;
-    case KIND_MULTI:
-        self->in_transaction = 1;
-        break;
-    case KIND_EXEC:
-    case KIND_DISCARD:
-        self->in_transaction = 0;
-        break;
-    default:
-        break;
     }
     if (w->convert == NULL) {
         resolve(self, w->fut, st->str_set_result, reply);

@@ -281,6 +281,9 @@ resp_scan(resp_parser *p, size_t *reply_end)
         const char *cr = find_crlf(data + from, data + p->end);
         if (cr == NULL) {
             size_t pending = p->end - p->pos - 1;
+            if (pending > 0 && data[p->end - 1] == '\r') {
+                pending--; /* the CR of a CRLF whose LF is still to come */
+            }
             if (is_header_type(t) && pending > AIOR_MAX_HEADER_LINE) {
                 return set_error(p, "Protocol error: header line too long");
             }
@@ -362,6 +365,9 @@ resp_scan(resp_parser *p, size_t *reply_end)
         case '|':
             if (parse_length(line, n, &v) < 0 || v > AIOR_MAX_COUNT || (t == '|' && v < 0)) {
                 return set_error(p, "Protocol error: bad aggregate count");
+            }
+            if (v >= 0 && p->depth >= AIOR_MAX_DEPTH) { /* -1 is a null, not an aggregate */
+                return set_error(p, "Protocol error: nesting deeper than %d", AIOR_MAX_DEPTH);
             }
             if (t == '|') {
                 counts = 0; /* an attribute annotates the element after it */
