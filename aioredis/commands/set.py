@@ -1,0 +1,89 @@
+"""Set commands."""
+
+from ..util import _NOTSET
+from ._convert import _QUEUED
+
+__all__ = ["SetCommandsMixin"]
+
+
+def _scan_reply(reply):
+    """[cursor, [m1, m2, ...]] -> (int(cursor), [m1, m2, ...])."""
+    if reply in _QUEUED:
+        return reply
+    cursor, items = reply
+    return int(cursor), items
+
+
+class SetCommandsMixin:
+    """Set commands; every method sends through ``self._execute``."""
+
+    __slots__ = ()
+
+    def sadd(self, key, member, *members):
+        """Add members to a set; the number of members added."""
+        return self._execute(b"SADD", key, member, *members)
+
+    def scard(self, key):
+        """Get the number of members of a set."""
+        return self._execute(b"SCARD", key)
+
+    def sdiff(self, key, *keys):
+        """The members of the first set that are in none of the others."""
+        return self._execute(b"SDIFF", key, *keys)
+
+    def sdiffstore(self, destkey, key, *keys):
+        """Store the difference of sets in destkey; its size."""
+        return self._execute(b"SDIFFSTORE", destkey, key, *keys)
+
+    def sinter(self, key, *keys):
+        """The members common to all the given sets."""
+        return self._execute(b"SINTER", key, *keys)
+
+    def sinterstore(self, destkey, key, *keys):
+        """Store the intersection of sets in destkey; its size."""
+        return self._execute(b"SINTERSTORE", destkey, key, *keys)
+
+    def sismember(self, key, member):
+        """Whether a value is a member of a set: int 1 or 0."""
+        return self._execute(b"SISMEMBER", key, member)
+
+    def smembers(self, key, *, encoding=_NOTSET):
+        """Get all the members of a set."""
+        return self._execute(b"SMEMBERS", key, encoding=encoding)
+
+    def smove(self, sourcekey, destkey, member):
+        """Move a member from one set to another: int 1 if moved, 0 if not a member."""
+        return self._execute(b"SMOVE", sourcekey, destkey, member)
+
+    def spop(self, key, count=None, *, encoding=_NOTSET):
+        """Remove and return a random member (None if empty), or a list of count members."""
+        if count is None:
+            return self._execute(b"SPOP", key, encoding=encoding)
+        return self._execute(b"SPOP", key, count, encoding=encoding)
+
+    def srandmember(self, key, count=None, *, encoding=_NOTSET):
+        """A random member (None if empty), or a list of count members (<0: may repeat)."""
+        if count is None:
+            return self._execute(b"SRANDMEMBER", key, encoding=encoding)
+        return self._execute(b"SRANDMEMBER", key, count, encoding=encoding)
+
+    def srem(self, key, member, *members):
+        """Remove members from a set; the number removed."""
+        return self._execute(b"SREM", key, member, *members)
+
+    def sunion(self, key, *keys):
+        """The members of all the given sets."""
+        return self._execute(b"SUNION", key, *keys)
+
+    def sunionstore(self, destkey, key, *keys):
+        """Store the union of sets in destkey; its size."""
+        return self._execute(b"SUNIONSTORE", destkey, key, *keys)
+
+    def sscan(self, key, cursor=0, match=None, count=None):
+        """Incrementally iterate a set: (next cursor, [member, ...])."""
+        args = [key, cursor]
+        if match is not None:
+            args += (b"MATCH", match)
+        if count is not None:
+            args += (b"COUNT", count)
+        return self._execute(b"SSCAN", *args, convert=_scan_reply)
