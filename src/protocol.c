@@ -27,7 +27,7 @@ enum { KIND_PLAIN = 0, KIND_SELECT, KIND_MULTI, KIND_EXEC, KIND_DISCARD };
 typedef struct {
     PyObject *fut;
     PyObject *encoding; /* str, or NULL for raw bytes */
-    PyObject *arg;      /* SELECT's db argument, or NULL */
+    PyObject *arg;      /* the db a SELECT (or an EXEC running one) switches to */
     PyObject *convert;  /* called with a non-error reply; its result is the result */
     int kind;
 } waiter;
@@ -50,6 +50,8 @@ typedef struct {
     size_t out_len, out_cap;
     int state;
     int in_transaction;
+    int multi_queued;        /* a MULTI was sent and no EXEC/DISCARD yet */
+    PyObject *tx_db;         /* db of a SELECT queued inside that MULTI */
     int flush_scheduled;
     int paused;
     int in_data_received;
@@ -415,8 +417,34 @@ Protocol_execute(ProtocolObject *self, PyObject *const *args, Py_ssize_t nargsf,
     }
     waiter w = {Py_NewRef(fut), Py_XNewRef(encoding), NULL, Py_XNewRef(convert),
                 command_kind(&cmd.items[0])};
-    if (w.kind == KIND_SELECT && nargs >= 2) {
-        w.arg = Py_NewRef(args[1]);
+    /* A SELECT inside MULTI only changes db when EXEC runs it. */
+    switch (w.kind) {
+    case KIND_MULTI:
+        self->multi_queued = 1;
+        Py_CLEAR(self->tx_db);
+        break;
+    case KIND_SELECT:
+        if (nargs >= 2) {
+            if (self->multi_queued) {
+                Py_XSETREF(self->tx_db, Py_NewRef(args[1]));
+                w.kind = KIND_PLAIN;
+            }
+            else {
+                w.arg = Py_NewRef(args[1]);
+            }
+        }
+        break;
+    case KIND_EXEC:
+        w.arg = self->tx_db; /* steals */
+        self->tx_db = NULL;
+        self->multi_queued = 0;
+        break;
+    case KIND_DISCARD:
+        Py_CLEAR(self->tx_db);
+        self->multi_queued = 0;
+        break;
+    default:
+        break;
     }
     aior_cmd_write(&cmd, dst);
     self->out_len += cmd.size;
@@ -434,11 +462,16 @@ error:
 
 /* What a reply to SELECT, MULTI, EXEC or DISCARD does to the state. */
 static void
-track_state(ProtocolObject *self, const waiter *w, int failed)
+track_state(ProtocolObject *self, const waiter *w, int failed, PyObject *reply)
 {
     switch (w->kind) {
     case KIND_SELECT:
-        if (!failed && w->arg != NULL) {
+    case KIND_EXEC:
+        if (w->kind == KIND_EXEC) {
+            self->in_transaction = 0; /* even EXECABORT ends the transaction */
+        }
+        /* an EXEC aborted by WATCH replies None: its SELECT did not run */
+        if (!failed && reply != Py_None && w->arg != NULL) {
             /* SELECT b"2" leaves db == 2: keep the index as an int */
             PyObject *db = PyNumber_Long(w->arg);
             if (db == NULL) {
@@ -453,9 +486,8 @@ track_state(ProtocolObject *self, const waiter *w, int failed)
             self->in_transaction = 1;
         }
         break;
-    case KIND_EXEC:
     case KIND_DISCARD:
-        self->in_transaction = 0; /* even EXECABORT ends the transaction */
+        self->in_transaction = 0;
         break;
     default:
         break;
@@ -467,7 +499,7 @@ on_reply(ProtocolObject *self, waiter *w, char type, PyObject *reply)
 {
     aior_state *st = self->st;
     int failed = reply == NULL || type == '-' || type == '!';
-    track_state(self, w, failed);
+    track_state(self, w, failed, reply);
     if (reply == NULL) {
         /* building this reply failed (a decode error): its caller gets it */
         PyObject *exc = aior_fetch_exception();
@@ -697,6 +729,7 @@ Protocol_traverse(ProtocolObject *self, visitproc visit, void *arg)
     Py_VISIT(self->encoding);
     Py_VISIT(self->db);
     Py_VISIT(self->close_msg);
+    Py_VISIT(self->tx_db);
     for (size_t i = 0; i < self->count; i++) {
         waiter *w = &self->ring[(self->head + i) & (self->cap - 1)];
         Py_VISIT(w->fut);
@@ -717,6 +750,7 @@ Protocol_clear(ProtocolObject *self)
     Py_CLEAR(self->transport);
     Py_CLEAR(self->encoding);
     Py_CLEAR(self->close_msg);
+    Py_CLEAR(self->tx_db);
     while (self->count) {
         waiter w = ring_pop(self);
         waiter_release(&w);
