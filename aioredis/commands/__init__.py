@@ -12,13 +12,16 @@ from ..errors import ConnectionClosedError
 from ..util import _NOTSET, check_loop
 from ._convert import ok
 from .generic import GenericCommandsMixin
+from .geo import GeoCommandsMixin
 from .hash import HashCommandsMixin
 from .hyperloglog import HyperLogLogCommandsMixin
 from .list import ListCommandsMixin
+from .pubsub import PubSubCommandsMixin
 from .scripting import ScriptingCommandsMixin
 from .server import ServerCommandsMixin
 from .set import SetCommandsMixin
 from .sorted_set import SortedSetCommandsMixin
+from .streams import StreamsCommandsMixin
 from .string import StringCommandsMixin
 from .transaction import TransactionsCommandsMixin
 
@@ -38,6 +41,9 @@ __all__ = [
     "ListCommandsMixin",
     "ScriptingCommandsMixin",
     "ServerCommandsMixin",
+    "PubSubCommandsMixin",
+    "GeoCommandsMixin",
+    "StreamsCommandsMixin",
 ]
 
 
@@ -52,6 +58,9 @@ class Redis(
     ListCommandsMixin,
     ScriptingCommandsMixin,
     ServerCommandsMixin,
+    PubSubCommandsMixin,
+    GeoCommandsMixin,
+    StreamsCommandsMixin,
 ):
     """High-level Redis interface over a connection, a pool or an AutoConnector."""
 

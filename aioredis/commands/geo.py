@@ -1,0 +1,12 @@
+"""Geo commands."""
+
+from ..util import _NOTSET  # noqa: F401
+from ._convert import ok  # noqa: F401
+
+__all__ = ["GeoCommandsMixin"]
+
+
+class GeoCommandsMixin:
+    """Geo commands; every method sends through ``self._execute``."""
+
+    __slots__ = ()
