@@ -6,8 +6,11 @@ AUTH/SELECT, and waiting for the close.
 """
 
 import asyncio
+import types
 
 from . import _core
+from .errors import ConnectionClosedError
+from .pubsub import AbcChannel, Channel, _channel_name
 from .util import check_loop
 
 __all__ = ["create_connection", "RedisConnection"]
@@ -64,6 +67,9 @@ async def create_connection(address, *, db=0, password=None, encoding=None, loop
     return conn
 
 
+_PUBSUB_COMMANDS = ("SUBSCRIBE", "PSUBSCRIBE", "UNSUBSCRIBE", "PUNSUBSCRIBE")
+
+
 async def _expect_ok(fut):
     reply = await fut
     return reply in (b"OK", "OK")
@@ -116,3 +122,62 @@ class RedisConnection(_core.RedisProtocolBase, asyncio.Protocol):
     def auth(self, password):
         """Authenticate; returns an awaitable of True."""
         return _expect_ok(self.execute(b"AUTH", password))
+
+    # -- pub/sub ------------------------------------------------------------
+
+    @property
+    def pubsub_channels(self):
+        """Subscribed channels: a read-only mapping of name (bytes) to Channel."""
+        return types.MappingProxyType(self._channels)
+
+    @property
+    def pubsub_patterns(self):
+        """Subscribed patterns: a read-only mapping of pattern (bytes) to Channel."""
+        return types.MappingProxyType(self._patterns)
+
+    def execute_pubsub(self, command, *channels):
+        """Send (P)SUBSCRIBE or (P)UNSUBSCRIBE; returns a future of the list of
+        acknowledgements ``[kind, name, count]``, one per channel.
+
+        ``channels`` are names (str or bytes) or :class:`~aioredis.pubsub.AbcChannel`
+        objects (a Channel, or a Receiver's sender). Messages are routed to the
+        channel objects from the moment the command is sent.
+        """
+        if isinstance(command, str):
+            name = command.upper()
+        elif isinstance(command, (bytes, bytearray)):
+            name = bytes(command).decode("ascii", "replace").upper()
+        else:
+            raise TypeError(f"command must be str or bytes, not {type(command).__name__}")
+        if name not in _PUBSUB_COMMANDS:
+            raise ValueError(f"not a pub/sub command: {name}")
+        if self.closed:
+            raise ConnectionClosedError("Connection is closed")
+        is_pattern = name.startswith("P")
+        subscribing = name in ("SUBSCRIBE", "PSUBSCRIBE")
+        if subscribing and not channels:
+            raise TypeError("No channels/patterns supplied")
+        mapping = self._patterns if is_pattern else self._channels
+        names, objects = [], []
+        for channel in channels:
+            if channel is None:
+                raise TypeError("channel must not be None")
+            if isinstance(channel, AbcChannel):
+                if channel.is_pattern != is_pattern:
+                    raise ValueError(
+                        f"{'pattern' if channel.is_pattern else 'channel'} {channel.name!r} "
+                        f"cannot be used with {name}"
+                    )
+                names.append(channel.name)
+                objects.append(channel)
+            else:
+                names.append(_channel_name(channel))
+                objects.append(None)
+        if subscribing:
+            # registered before sending: the first message may follow at once
+            for channel_name, obj in zip(names, objects):
+                if channel_name not in mapping:
+                    mapping[channel_name] = obj or Channel(channel_name, is_pattern)
+        n_replies = len(names) or max(1, len(mapping))
+        acks = self._execute_pubsub_acks(n_replies, name.encode(), *names)
+        return asyncio.gather(*acks)

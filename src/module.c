@@ -74,7 +74,10 @@ aior_exec(PyObject *module)
     INTERN(str_close, "close");
     INTERN(str_flush, "_flush");
     INTERN(str_get_extra_info, "get_extra_info");
+    INTERN(str_execute_pubsub, "execute_pubsub");
+    INTERN(str_put_nowait, "put_nowait");
 
+    IMPORT(RedisError, "aioredis.errors", "RedisError");
     IMPORT(ProtocolError, "aioredis.errors", "ProtocolError");
     IMPORT(ReplyError, "aioredis.errors", "ReplyError");
     IMPORT(ConnectionClosedError, "aioredis.errors", "ConnectionClosedError");
@@ -113,6 +116,7 @@ aior_traverse(PyObject *module, visitproc visit, void *arg)
     aior_state *st = aior_state_from_module(module);
     Py_VISIT(st->Reader_type);
     Py_VISIT(st->Protocol_type);
+    Py_VISIT(st->RedisError);
     Py_VISIT(st->ProtocolError);
     Py_VISIT(st->ReplyError);
     Py_VISIT(st->ConnectionClosedError);
@@ -128,6 +132,7 @@ aior_clear(PyObject *module)
     aior_state *st = aior_state_from_module(module);
     Py_CLEAR(st->Reader_type);
     Py_CLEAR(st->Protocol_type);
+    Py_CLEAR(st->RedisError);
     Py_CLEAR(st->ProtocolError);
     Py_CLEAR(st->ReplyError);
     Py_CLEAR(st->ConnectionClosedError);
@@ -142,6 +147,8 @@ aior_clear(PyObject *module)
     Py_CLEAR(st->str_close);
     Py_CLEAR(st->str_flush);
     Py_CLEAR(st->str_get_extra_info);
+    Py_CLEAR(st->str_execute_pubsub);
+    Py_CLEAR(st->str_put_nowait);
     return 0;
 }
 

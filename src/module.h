@@ -23,6 +23,7 @@ typedef struct {
     PyTypeObject *Reader_type;
     PyTypeObject *Protocol_type;
     /* classes imported from aioredis.errors and asyncio */
+    PyObject *RedisError;
     PyObject *ProtocolError;
     PyObject *ReplyError;
     PyObject *ConnectionClosedError;
@@ -39,6 +40,8 @@ typedef struct {
     PyObject *str_close;
     PyObject *str_flush;
     PyObject *str_get_extra_info;
+    PyObject *str_execute_pubsub;
+    PyObject *str_put_nowait;
 } aior_state;
 
 /* The raised exception as one object (PyErr_GetRaisedException on 3.12+). */

@@ -20,7 +20,16 @@
 
 enum { STATE_NEW = 0, STATE_OPEN = 1, STATE_CLOSED = 2 };
 
-enum { KIND_PLAIN = 0, KIND_SELECT, KIND_MULTI, KIND_EXEC, KIND_DISCARD };
+enum {
+    KIND_PLAIN = 0,
+    KIND_SELECT,
+    KIND_MULTI,
+    KIND_EXEC,
+    KIND_DISCARD,
+    KIND_PUBSUB,     /* (P)(UN)SUBSCRIBE: routed to execute_pubsub() */
+    KIND_PUBSUB_ACK, /* one acknowledgement of a (P)(UN)SUBSCRIBE */
+    KIND_PUBSUB_OK,  /* a command allowed in pub/sub mode: PING, QUIT, RESET */
+};
 
 #define OUT_INITIAL_CAP 4096
 
@@ -52,6 +61,10 @@ typedef struct {
     int in_transaction;
     int multi_queued;        /* a MULTI was sent and no EXEC/DISCARD yet */
     PyObject *tx_db;         /* db of a SELECT queued inside that MULTI */
+    PyObject *channels;      /* pub/sub: channel name -> Channel */
+    PyObject *patterns;      /* pub/sub: pattern -> Channel */
+    Py_ssize_t in_pubsub;    /* subscriptions, from the last acknowledgement */
+    Py_ssize_t acks_pending; /* (un)subscribe acknowledgements still to come */
     int flush_scheduled;
     int paused;
     int in_data_received;
@@ -60,12 +73,15 @@ typedef struct {
 /* ------------------------------------------------------------ waiter FIFO */
 
 static int
-ring_reserve(ProtocolObject *self)
+ring_reserve(ProtocolObject *self, size_t n)
 {
-    if (self->count < self->cap) {
+    if (self->cap - self->count >= n) {
         return 0;
     }
     size_t cap = self->cap ? self->cap * 2 : 64;
+    while (cap - self->count < n) {
+        cap *= 2;
+    }
     waiter *ring = PyMem_Malloc(cap * sizeof(waiter));
     if (ring == NULL) {
         PyErr_NoMemory();
@@ -157,6 +173,8 @@ fail_all(ProtocolObject *self, PyObject *exc_type, PyObject *message, PyObject *
     PyMem_Free(ring);
 }
 
+static void close_channels(ProtocolObject *self, PyObject *mapping);
+
 /* Mark the connection closed (later execute() calls raise
  * ConnectionClosedError(message)), drop unsent output, fail the pending
  * waiters with exc_type(message) and close the transport. */
@@ -179,6 +197,10 @@ close_with(ProtocolObject *self, PyObject *exc_type, const char *message, PyObje
 
     fail_all(self, exc_type, msg, cause);
     Py_DECREF(msg);
+    /* channels end their iteration; what they already received stays */
+    self->in_pubsub = self->acks_pending = 0;
+    close_channels(self, self->channels);
+    close_channels(self, self->patterns);
     /* The transport stays referenced until connection_lost(), which is how
      * the Python layer knows the close has finished. */
     PyObject *transport = Py_XNewRef(self->transport);
@@ -288,16 +310,36 @@ command_kind(const aior_arg *a)
 {
     switch (a->len) {
     case 4:
+        if (command_is(a, "PING") || command_is(a, "QUIT")) {
+            return KIND_PUBSUB_OK;
+        }
         return command_is(a, "EXEC") ? KIND_EXEC : KIND_PLAIN;
     case 5:
+        if (command_is(a, "RESET")) {
+            return KIND_PUBSUB_OK;
+        }
         return command_is(a, "MULTI") ? KIND_MULTI : KIND_PLAIN;
     case 6:
         return command_is(a, "SELECT") ? KIND_SELECT : KIND_PLAIN;
     case 7:
         return command_is(a, "DISCARD") ? KIND_DISCARD : KIND_PLAIN;
+    case 9:
+        return command_is(a, "SUBSCRIBE") ? KIND_PUBSUB : KIND_PLAIN;
+    case 10:
+        return command_is(a, "PSUBSCRIBE") ? KIND_PUBSUB : KIND_PLAIN;
+    case 11:
+        return command_is(a, "UNSUBSCRIBE") ? KIND_PUBSUB : KIND_PLAIN;
+    case 12:
+        return command_is(a, "PUNSUBSCRIBE") ? KIND_PUBSUB : KIND_PLAIN;
     default:
         return KIND_PLAIN;
     }
+}
+
+static int
+in_pubsub_mode(const ProtocolObject *self)
+{
+    return self->in_pubsub > 0 || self->acks_pending > 0;
 }
 
 static PyObject *
@@ -322,80 +364,54 @@ PyDoc_STRVAR(Protocol_execute__doc__,
 "convert, if given, is called with a non-error reply and its result (or\n"
 "exception) becomes the future's.");
 
+/* Encode one command and queue n_replies waiters for it (one future each).
+ * Returns the future (n_replies == 1) or a tuple of them. */
 static PyObject *
-Protocol_execute(ProtocolObject *self, PyObject *const *args, Py_ssize_t nargsf,
-                 PyObject *kwnames)
+queue_command(ProtocolObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *encoding,
+              PyObject *convert, Py_ssize_t n_replies, int forced_kind)
 {
     aior_state *st = self->st;
-    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
-    PyObject *encoding = self->encoding;
-    PyObject *convert = NULL;
-
-    if (kwnames != NULL) {
-        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(kwnames); i++) {
-            PyObject *name = PyTuple_GET_ITEM(kwnames, i);
-            PyObject *value = args[nargs + i];
-            if (PyUnicode_Check(name) && PyUnicode_CompareWithASCIIString(name, "convert") == 0) {
-                if (value != Py_None && !PyCallable_Check(value)) {
-                    PyErr_SetString(PyExc_TypeError, "convert must be callable or None");
-                    return NULL;
-                }
-                convert = value == Py_None ? NULL : value;
-                continue;
-            }
-            if (!PyUnicode_Check(name) || PyUnicode_CompareWithASCIIString(name, "encoding") != 0) {
-                PyErr_Format(PyExc_TypeError, "execute() got an unexpected keyword argument '%S'",
-                             name);
-                return NULL;
-            }
-            if (value == Py_None) {
-                encoding = NULL;
-            }
-            else if (value == st->notset) {
-                encoding = self->encoding;
-            }
-            else if (PyUnicode_Check(value)) {
-                encoding = value;
-            }
-            else {
-                PyErr_Format(PyExc_TypeError, "encoding must be a str or None, not %.100s",
-                             Py_TYPE(value)->tp_name);
-                return NULL;
-            }
-        }
-    }
-    if (nargs < 1) {
-        PyErr_SetString(PyExc_TypeError, "execute() missing the command");
-        return NULL;
-    }
-    PyObject *command = args[0];
-    if (!(PyUnicode_CheckExact(command) || PyBytes_CheckExact(command) ||
-          PyByteArray_CheckExact(command))) {
-        PyErr_Format(PyExc_TypeError, "command must be str, bytes or bytearray, not %.100s",
-                     Py_TYPE(command)->tp_name);
-        return NULL;
-    }
     if (self->state != STATE_OPEN) {
         return raise_closed(self);
     }
-
     aior_cmd cmd;
     if (aior_cmd_prepare(&cmd, args, nargs) < 0) {
         return NULL;
     }
-    PyObject *fut = NULL;
+    PyObject *result = NULL;
+    int kind = forced_kind >= 0 ? forced_kind : command_kind(&cmd.items[0]);
+    if (kind == KIND_PUBSUB) {
+        /* (P)(UN)SUBSCRIBE need Channel objects: the Python layer makes them */
+        aior_cmd_release(&cmd);
+        /* args[-1] is ours to borrow for the call (vectorcall's offset rule) */
+        PyObject **slot = (PyObject **)(args - 1);
+        PyObject *saved = *slot;
+        *slot = (PyObject *)self;
+        PyObject *r = PyObject_VectorcallMethod(st->str_execute_pubsub, slot, (size_t)(nargs + 1),
+                                                NULL);
+        *slot = saved;
+        return r;
+    }
+    if (in_pubsub_mode(self) && kind != KIND_PUBSUB_OK && kind != KIND_PUBSUB_ACK) {
+        PyErr_SetString(st->RedisError,
+                        "Connection in SUBSCRIBE mode: only (P)(UN)SUBSCRIBE, PING and QUIT "
+                        "are allowed");
+        goto error;
+    }
     char *dst = out_reserve(self, cmd.size);
-    if (dst == NULL || ring_reserve(self) < 0) {
+    if (dst == NULL || ring_reserve(self, (size_t)n_replies) < 0) {
         goto error;
     }
-    fut = PyObject_CallNoArgs(self->create_future);
-    if (fut == NULL) {
+    result = PyTuple_New(n_replies);
+    if (result == NULL) {
         goto error;
     }
-    /* create_future is Python: the connection may have closed meanwhile */
-    if (self->state != STATE_OPEN) {
-        raise_closed(self);
-        goto error;
+    for (Py_ssize_t i = 0; i < n_replies; i++) {
+        PyObject *fut = PyObject_CallNoArgs(self->create_future);
+        if (fut == NULL) {
+            goto error;
+        }
+        PyTuple_SET_ITEM(result, i, fut); /* steals */
     }
     if (!self->flush_scheduled && !self->paused) {
         PyObject *handle = PyObject_CallOneArg(self->call_soon, self->flush_cb);
@@ -404,19 +420,18 @@ Protocol_execute(ProtocolObject *self, PyObject *const *args, Py_ssize_t nargsf,
         }
         Py_DECREF(handle);
         self->flush_scheduled = 1;
-        if (self->state != STATE_OPEN) {
-            raise_closed(self);
-            goto error;
-        }
     }
-    /* Python code may have run since out_reserve and ring_reserve: reserve
-     * again (a no-op unless something else queued in between). */
-    dst = out_reserve(self, cmd.size);
-    if (dst == NULL || ring_reserve(self) < 0) {
+    /* create_future and call_soon are Python: the connection may have closed
+     * meanwhile, or more may have been queued; check and reserve again. */
+    if (self->state != STATE_OPEN) {
+        raise_closed(self);
         goto error;
     }
-    waiter w = {Py_NewRef(fut), Py_XNewRef(encoding), NULL, Py_XNewRef(convert),
-                command_kind(&cmd.items[0])};
+    dst = out_reserve(self, cmd.size);
+    if (dst == NULL || ring_reserve(self, (size_t)n_replies) < 0) {
+        goto error;
+    }
+    waiter w = {NULL, Py_XNewRef(encoding), NULL, Py_XNewRef(convert), kind};
     /* A SELECT inside MULTI only changes db when EXEC runs it. */
     switch (w.kind) {
     case KIND_MULTI:
@@ -443,19 +458,158 @@ Protocol_execute(ProtocolObject *self, PyObject *const *args, Py_ssize_t nargsf,
         Py_CLEAR(self->tx_db);
         self->multi_queued = 0;
         break;
+    case KIND_PUBSUB_ACK:
+        self->acks_pending += n_replies;
+        break;
     default:
         break;
     }
     aior_cmd_write(&cmd, dst);
     self->out_len += cmd.size;
-    ring_push(self, w);
+    for (Py_ssize_t i = 0; i < n_replies; i++) {
+        waiter wi = w;
+        wi.fut = Py_NewRef(PyTuple_GET_ITEM(result, i));
+        if (i > 0) { /* every waiter owns its references */
+            Py_XINCREF(wi.encoding);
+            Py_XINCREF(wi.arg);
+            Py_XINCREF(wi.convert);
+        }
+        ring_push(self, wi);
+    }
     aior_cmd_release(&cmd);
-    return fut;
+    if (n_replies == 1) {
+        PyObject *fut = Py_NewRef(PyTuple_GET_ITEM(result, 0));
+        Py_DECREF(result);
+        return fut;
+    }
+    return result;
 
 error:
     aior_cmd_release(&cmd);
-    Py_XDECREF(fut);
+    Py_XDECREF(result);
     return NULL;
+}
+
+/* Parse execute()'s keywords: encoding (str, None or NOTSET) and convert. */
+static int
+parse_execute_kwargs(ProtocolObject *self, PyObject *const *kwvalues, PyObject *kwnames,
+                     PyObject **encoding, PyObject **convert)
+{
+    aior_state *st = self->st;
+    *encoding = self->encoding;
+    *convert = NULL;
+    if (kwnames == NULL) {
+        return 0;
+    }
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(kwnames); i++) {
+        PyObject *name = PyTuple_GET_ITEM(kwnames, i);
+        PyObject *value = kwvalues[i];
+        if (PyUnicode_Check(name) && PyUnicode_CompareWithASCIIString(name, "convert") == 0) {
+            if (value != Py_None && !PyCallable_Check(value)) {
+                PyErr_SetString(PyExc_TypeError, "convert must be callable or None");
+                return -1;
+            }
+            *convert = value == Py_None ? NULL : value;
+            continue;
+        }
+        if (!PyUnicode_Check(name) || PyUnicode_CompareWithASCIIString(name, "encoding") != 0) {
+            PyErr_Format(PyExc_TypeError, "execute() got an unexpected keyword argument '%S'",
+                         name);
+            return -1;
+        }
+        if (value == Py_None) {
+            *encoding = NULL;
+        }
+        else if (value == st->notset) {
+            *encoding = self->encoding;
+        }
+        else if (PyUnicode_Check(value)) {
+            *encoding = value;
+        }
+        else {
+            PyErr_Format(PyExc_TypeError, "encoding must be a str or None, not %.100s",
+                         Py_TYPE(value)->tp_name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int
+check_command(PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs < 1) {
+        PyErr_SetString(PyExc_TypeError, "execute() missing the command");
+        return -1;
+    }
+    PyObject *command = args[0];
+    if (!(PyUnicode_CheckExact(command) || PyBytes_CheckExact(command) ||
+          PyByteArray_CheckExact(command))) {
+        PyErr_Format(PyExc_TypeError, "command must be str, bytes or bytearray, not %.100s",
+                     Py_TYPE(command)->tp_name);
+        return -1;
+    }
+    return 0;
+}
+
+static PyObject *
+Protocol_execute(ProtocolObject *self, PyObject *const *args, Py_ssize_t nargsf,
+                 PyObject *kwnames)
+{
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    PyObject *encoding, *convert;
+    if (parse_execute_kwargs(self, args + nargs, kwnames, &encoding, &convert) < 0 ||
+        check_command(args, nargs) < 0) {
+        return NULL;
+    }
+    /* queue_command may pass args - 1 (self's slot) on to execute_pubsub */
+    if (!(nargsf & PY_VECTORCALL_ARGUMENTS_OFFSET)) {
+        PyObject *small[9];
+        PyObject **copy = nargs < 8 ? small : PyMem_Malloc((size_t)(nargs + 1) * sizeof(PyObject *));
+        if (copy == NULL) {
+            return PyErr_NoMemory();
+        }
+        copy[0] = (PyObject *)self;
+        memcpy(copy + 1, args, (size_t)nargs * sizeof(PyObject *));
+        PyObject *r = queue_command(self, copy + 1, nargs, encoding, convert, 1, -1);
+        if (copy != small) {
+            PyMem_Free(copy);
+        }
+        return r;
+    }
+    return queue_command(self, args, nargs, encoding, convert, 1, -1);
+}
+
+PyDoc_STRVAR(Protocol_execute_pubsub_acks__doc__,
+"_execute_pubsub_acks($self, n_replies, command, *names)\n--\n\n"
+"Send a (P)(UN)SUBSCRIBE and return a tuple of n_replies futures, one per\n"
+"acknowledgement. Used by RedisConnection.execute_pubsub.");
+
+static PyObject *
+Protocol_execute_pubsub_acks(ProtocolObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs < 2) {
+        PyErr_SetString(PyExc_TypeError, "_execute_pubsub_acks(n_replies, command, *names)");
+        return NULL;
+    }
+    Py_ssize_t n = PyLong_AsSsize_t(args[0]);
+    if (n == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    if (n < 1) {
+        PyErr_SetString(PyExc_ValueError, "n_replies must be at least 1");
+        return NULL;
+    }
+    if (check_command(args + 1, nargs - 1) < 0) {
+        return NULL;
+    }
+    PyObject *result = queue_command(self, args + 1, nargs - 1, NULL, NULL, n, KIND_PUBSUB_ACK);
+    if (result != NULL && n == 1) { /* always a tuple here */
+        PyObject *tuple = PyTuple_Pack(1, result);
+        Py_DECREF(result);
+        return tuple;
+    }
+    return result;
 }
 
 /* ------------------------------------------------------------ read path */
@@ -489,9 +643,88 @@ track_state(ProtocolObject *self, const waiter *w, int failed, PyObject *reply)
     case KIND_DISCARD:
         self->in_transaction = 0;
         break;
+    case KIND_PUBSUB_ACK:
+        self->acks_pending--;
+        break;
     default:
         break;
     }
+}
+
+/* Call channel.close() for every channel in `mapping` and empty it. The
+ * mapping is emptied first: close() is Python and may look at it. */
+static void
+close_channels(ProtocolObject *self, PyObject *mapping)
+{
+    if (mapping == NULL || PyDict_GET_SIZE(mapping) == 0) {
+        return;
+    }
+    PyObject *values = PyDict_Values(mapping);
+    if (values == NULL) {
+        PyErr_WriteUnraisable((PyObject *)self);
+        return;
+    }
+    PyDict_Clear(mapping);
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(values); i++) {
+        PyObject *ch = PyList_GET_ITEM(values, i);
+        PyObject *r = PyObject_CallMethodNoArgs(ch, self->st->str_close);
+        if (r == NULL) {
+            PyErr_WriteUnraisable(ch);
+        }
+        Py_XDECREF(r);
+    }
+    Py_DECREF(values);
+}
+
+/* [kind, name, count]: record the count; an unsubscribe closes its channel. */
+static void
+on_pubsub_ack(ProtocolObject *self, PyObject *reply)
+{
+    if (!PyList_Check(reply) || PyList_GET_SIZE(reply) != 3) {
+        return;
+    }
+    PyObject *kind = PyList_GET_ITEM(reply, 0);
+    PyObject *name = PyList_GET_ITEM(reply, 1);
+    PyObject *count = PyList_GET_ITEM(reply, 2);
+    if (PyLong_Check(count)) {
+        Py_ssize_t n = PyLong_AsSsize_t(count);
+        if (n == -1 && PyErr_Occurred()) {
+            PyErr_Clear();
+        }
+        else {
+            self->in_pubsub = n;
+        }
+    }
+    if (!PyBytes_Check(kind) || !PyBytes_Check(name)) {
+        return;
+    }
+    PyObject *mapping = NULL;
+    if (strcmp(PyBytes_AS_STRING(kind), "unsubscribe") == 0) {
+        mapping = self->channels;
+    }
+    else if (strcmp(PyBytes_AS_STRING(kind), "punsubscribe") == 0) {
+        mapping = self->patterns;
+    }
+    if (mapping == NULL) {
+        return;
+    }
+    PyObject *ch = PyDict_GetItemWithError(mapping, name); /* borrowed */
+    if (ch == NULL) {
+        if (PyErr_Occurred()) {
+            PyErr_WriteUnraisable((PyObject *)self);
+        }
+        return;
+    }
+    Py_INCREF(ch);
+    if (PyDict_DelItem(mapping, name) < 0) {
+        PyErr_WriteUnraisable((PyObject *)self);
+    }
+    PyObject *r = PyObject_CallMethodNoArgs(ch, self->st->str_close);
+    if (r == NULL) {
+        PyErr_WriteUnraisable(ch);
+    }
+    Py_XDECREF(r);
+    Py_DECREF(ch);
 }
 
 static void
@@ -510,6 +743,9 @@ on_reply(ProtocolObject *self, waiter *w, char type, PyObject *reply)
     if (failed) {
         resolve(self, w->fut, st->str_set_exception, reply);
         return;
+    }
+    if (w->kind == KIND_PUBSUB_ACK) {
+        on_pubsub_ack(self, reply);
     }
     if (w->convert == NULL) {
         resolve(self, w->fut, st->str_set_result, reply);
@@ -533,6 +769,62 @@ protocol_failed(ProtocolObject *self)
                self->parser.errmsg, NULL);
 }
 
+/* In pub/sub mode, is the buffered reply a message (not a reply to a command)?
+ * Redis sends them as *3 message / *4 pmessage arrays (> pushes in RESP3). */
+static int
+is_message(const resp_parser *p, size_t end)
+{
+    static const char message[] = "3\r\n$7\r\nmessage\r\n";
+    static const char pmessage[] = "4\r\n$8\r\npmessage\r\n";
+    const char *d = p->data + p->start;
+    size_t n = end - p->start;
+    if (n < 2 || (d[0] != '*' && d[0] != '>')) {
+        return 0;
+    }
+    if (n > sizeof(message) && memcmp(d + 1, message, sizeof(message) - 1) == 0) {
+        return 1;
+    }
+    return n > sizeof(pmessage) && memcmp(d + 1, pmessage, sizeof(pmessage) - 1) == 0;
+}
+
+/* Hand a message to its Channel: channel.put_nowait(data), or for a pattern
+ * put_nowait((channel_name, data)). A message for nobody is dropped. */
+static void
+route_message(ProtocolObject *self, size_t end)
+{
+    resp_build_ctx ctx = {self->st->ReplyError, NULL, NULL, 0};
+    PyObject *msg = resp_build(&self->parser, &ctx, end);
+    resp_consume(&self->parser, end);
+    if (msg == NULL) {
+        PyErr_WriteUnraisable((PyObject *)self);
+        return;
+    }
+    PyObject *target = NULL, *item = NULL;
+    Py_ssize_t n = PyList_GET_SIZE(msg);
+    if (n == 3) {
+        target = PyDict_GetItemWithError(self->channels, PyList_GET_ITEM(msg, 1));
+        item = Py_NewRef(PyList_GET_ITEM(msg, 2));
+    }
+    else {
+        target = PyDict_GetItemWithError(self->patterns, PyList_GET_ITEM(msg, 1));
+        item = PyTuple_Pack(2, PyList_GET_ITEM(msg, 2), PyList_GET_ITEM(msg, 3));
+    }
+    if (target != NULL && item != NULL) {
+        Py_INCREF(target); /* borrowed from a dict Python code can change */
+        PyObject *r = PyObject_CallMethodOneArg(target, self->st->str_put_nowait, item);
+        if (r == NULL) {
+            PyErr_WriteUnraisable(target);
+        }
+        Py_XDECREF(r);
+        Py_DECREF(target);
+    }
+    else if (PyErr_Occurred()) {
+        PyErr_WriteUnraisable((PyObject *)self);
+    }
+    Py_XDECREF(item);
+    Py_DECREF(msg);
+}
+
 /* Parse and dispatch every complete reply in the buffer. */
 static void
 process_replies(ProtocolObject *self)
@@ -554,6 +846,10 @@ process_replies(ProtocolObject *self)
         if (r < 0) {
             protocol_failed(self);
             return;
+        }
+        if (in_pubsub_mode(self) && is_message(&self->parser, end)) {
+            route_message(self, end);
+            continue;
         }
         char type = resp_reply_type(&self->parser, end);
         if (self->count == 0) {
@@ -710,7 +1006,9 @@ Protocol_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     self->st = aior_state_from_type(type);
     resp_init(&self->parser);
     self->db = PyLong_FromLong(0);
-    if (self->db == NULL) {
+    self->channels = PyDict_New();
+    self->patterns = PyDict_New();
+    if (self->db == NULL || self->channels == NULL || self->patterns == NULL) {
         Py_DECREF(self);
         return NULL;
     }
@@ -730,6 +1028,8 @@ Protocol_traverse(ProtocolObject *self, visitproc visit, void *arg)
     Py_VISIT(self->db);
     Py_VISIT(self->close_msg);
     Py_VISIT(self->tx_db);
+    Py_VISIT(self->channels);
+    Py_VISIT(self->patterns);
     for (size_t i = 0; i < self->count; i++) {
         waiter *w = &self->ring[(self->head + i) & (self->cap - 1)];
         Py_VISIT(w->fut);
@@ -751,6 +1051,8 @@ Protocol_clear(ProtocolObject *self)
     Py_CLEAR(self->encoding);
     Py_CLEAR(self->close_msg);
     Py_CLEAR(self->tx_db);
+    Py_CLEAR(self->channels);
+    Py_CLEAR(self->patterns);
     while (self->count) {
         waiter w = ring_pop(self);
         waiter_release(&w);
@@ -816,7 +1118,31 @@ Protocol_get_writing_paused(ProtocolObject *self, void *Py_UNUSED(closure))
     return PyBool_FromLong(self->paused);
 }
 
+static PyObject *
+Protocol_get_in_pubsub(ProtocolObject *self, void *Py_UNUSED(closure))
+{
+    return PyLong_FromSsize_t(self->in_pubsub);
+}
+
+static PyObject *
+Protocol_get_channels(ProtocolObject *self, void *Py_UNUSED(closure))
+{
+    return Py_NewRef(self->channels ? self->channels : Py_None);
+}
+
+static PyObject *
+Protocol_get_patterns(ProtocolObject *self, void *Py_UNUSED(closure))
+{
+    return Py_NewRef(self->patterns ? self->patterns : Py_None);
+}
+
 static PyGetSetDef Protocol_getset[] = {
+    {"in_pubsub", (getter)Protocol_get_in_pubsub, NULL,
+     PyDoc_STR("Number of channels and patterns subscribed (read-only)."), NULL},
+    {"_channels", (getter)Protocol_get_channels, NULL,
+     PyDoc_STR("The dict the protocol routes channel messages through."), NULL},
+    {"_patterns", (getter)Protocol_get_patterns, NULL,
+     PyDoc_STR("The dict the protocol routes pattern messages through."), NULL},
     {"db", (getter)Protocol_get_db, NULL, PyDoc_STR("Current database index (read-only)."), NULL},
     {"encoding", (getter)Protocol_get_encoding, NULL,
      PyDoc_STR("Codec used to decode replies, or None (read-only)."), NULL},
@@ -837,6 +1163,8 @@ static PyMethodDef Protocol_methods[] = {
     {"execute", (PyCFunction)(void (*)(void))Protocol_execute,
      METH_FASTCALL | METH_KEYWORDS, Protocol_execute__doc__},
     {"close", (PyCFunction)Protocol_close, METH_NOARGS, Protocol_close__doc__},
+    {"_execute_pubsub_acks", (PyCFunction)(void (*)(void))Protocol_execute_pubsub_acks,
+     METH_FASTCALL, Protocol_execute_pubsub_acks__doc__},
     {"connection_made", (PyCFunction)Protocol_connection_made, METH_O, NULL},
     {"data_received", (PyCFunction)Protocol_data_received, METH_O, NULL},
     {"eof_received", (PyCFunction)Protocol_eof_received, METH_NOARGS, NULL},

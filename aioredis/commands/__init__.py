@@ -257,6 +257,22 @@ class AutoConnector:
         conn = await self.get_atomic_connection()
         return await conn.execute(command, *args, **kwargs)
 
+    async def execute_pubsub(self, command, *channels):
+        conn = await self.get_atomic_connection()
+        return await conn.execute_pubsub(command, *channels)
+
+    @property
+    def pubsub_channels(self):
+        return self._conn.pubsub_channels if self._conn is not None else {}
+
+    @property
+    def pubsub_patterns(self):
+        return self._conn.pubsub_patterns if self._conn is not None else {}
+
+    @property
+    def in_pubsub(self):
+        return self._conn.in_pubsub if self._conn is not None else 0
+
     async def select(self, db):
         conn = await self.get_atomic_connection()
         result = await conn.select(db)

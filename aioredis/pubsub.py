@@ -1,0 +1,316 @@
+"""Pub/Sub channels.
+
+The C protocol routes each message straight into its channel by calling
+``put_nowait`` (no reader task in between). A channel keeps everything it
+received: after its connection closes or it is unsubscribed, ``get()`` still
+returns the queued messages, then ``None`` once (the end of the stream), then
+raises :class:`~aioredis.errors.ChannelClosedError`.
+"""
+
+import asyncio
+import collections
+import json
+
+from .errors import ChannelClosedError
+
+__all__ = ["AbcChannel", "Channel", "Receiver"]
+
+_END = object()  # marks the end of a channel's stream in its queue
+
+
+class AbcChannel:
+    """What subscribe() accepts besides names: ``name``, ``is_pattern``,
+    ``put_nowait(data)`` (must not raise) and ``close()``."""
+
+    __slots__ = ()
+    name = None
+    is_pattern = False
+
+    def put_nowait(self, data):  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def close(self, exc=None):  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+def _channel_name(name):
+    if isinstance(name, str):
+        return name.encode("utf-8")
+    if isinstance(name, (bytes, bytearray)):
+        return bytes(name)
+    raise TypeError(f"channel name must be str or bytes, not {type(name).__name__}")
+
+
+def _decode(msg, encoding, decoder):
+    if encoding is not None:
+        msg = msg.decode(encoding)
+    if decoder is not None:
+        msg = decoder(msg)
+    return msg
+
+
+class _MessageQueue:
+    """A deque plus one waiter: what Channel and Receiver share."""
+
+    __slots__ = ("_items", "_waiter", "_closed", "_exhausted")
+
+    def __init__(self):
+        self._items = collections.deque()
+        self._waiter = None
+        self._closed = False
+        self._exhausted = False
+
+    def put(self, item):
+        if self._closed:
+            return
+        self._items.append(item)
+        self._wake()
+
+    def close(self):
+        if not self._closed:
+            self._closed = True
+            self._items.append(_END)
+            self._wake()
+
+    def _wake(self):
+        waiter, self._waiter = self._waiter, None
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    @property
+    def is_active(self):
+        """False once closed and drained."""
+        return not (self._closed and (not self._items or self._items[0] is _END))
+
+    async def wait_item(self):
+        """Wait until something (a message or the end) is queued."""
+        while not self._items:
+            if self._exhausted:
+                return
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+
+    async def get(self):
+        """The next item, or _END (once), then ChannelClosedError."""
+        if self._exhausted:
+            raise ChannelClosedError("Channel is closed")
+        await self.wait_item()
+        item = self._items.popleft()
+        if item is _END:
+            self._exhausted = True
+        return item
+
+    def __len__(self):
+        return len(self._items) - (1 if self._items and self._items[-1] is _END else 0)
+
+
+class Channel(AbcChannel):
+    """A subscribed channel (or pattern) and the messages it received."""
+
+    __slots__ = ("_name", "_is_pattern", "_queue")
+
+    def __init__(self, name, is_pattern, loop=None):
+        self._name = _channel_name(name)
+        self._is_pattern = bool(is_pattern)
+        self._queue = _MessageQueue()
+
+    def __repr__(self):
+        return (
+            f"<Channel name:{self._name!r}, is_pattern:{self._is_pattern}, "
+            f"qsize:{len(self._queue)}>"
+        )
+
+    @property
+    def name(self):
+        """Channel name (or pattern), as bytes."""
+        return self._name
+
+    @property
+    def is_pattern(self):
+        """True for a pattern subscription."""
+        return self._is_pattern
+
+    @property
+    def is_active(self):
+        """True until the channel is closed and every message was read."""
+        return self._queue.is_active
+
+    def put_nowait(self, data):
+        """Queue a message (called by the protocol)."""
+        self._queue.put(data)
+
+    def close(self, exc=None):
+        """End the stream (called on unsubscribe or when the connection closes)."""
+        self._queue.close()
+
+    async def get(self, *, encoding=None, decoder=None):
+        """The next message: bytes, or decoded with ``encoding`` and then
+        ``decoder``. A pattern channel gives ``(channel, message)``. Returns
+        None at the end of the stream, then raises ChannelClosedError."""
+        if decoder is not None and not callable(decoder):
+            raise TypeError("decoder must be callable")
+        item = await self._queue.get()
+        if item is _END:
+            return None
+        if self._is_pattern:
+            dest, msg = item
+            return dest, _decode(msg, encoding, decoder)
+        return _decode(item, encoding, decoder)
+
+    async def get_json(self, encoding="utf-8"):
+        """The next message decoded as JSON."""
+        return await self.get(encoding=encoding, decoder=json.loads)
+
+    async def wait_message(self):
+        """Wait for a message; True if one is ready, False at the end."""
+        await self._queue.wait_item()
+        return self.is_active
+
+    def iter(self, *, encoding=None, decoder=None):
+        """An async iterator over the messages, ending when the channel closes."""
+        return _iterate(self, encoding, decoder)
+
+    def __aiter__(self):
+        return self.iter()
+
+
+async def _iterate(source, encoding, decoder):
+    # get() consumes the end marker: afterwards get() raises ChannelClosedError
+    while True:
+        try:
+            msg = await source.get(encoding=encoding, decoder=decoder)
+        except ChannelClosedError:
+            return
+        if msg is None:
+            return
+        yield msg
+
+
+class _Sender(AbcChannel):
+    """A channel of a Receiver: messages go to the receiver's one queue."""
+
+    __slots__ = ("_receiver", "_name", "_is_pattern", "_closed")
+
+    def __init__(self, receiver, name, is_pattern):
+        self._receiver = receiver
+        self._name = _channel_name(name)
+        self._is_pattern = bool(is_pattern)
+        self._closed = False
+
+    def __repr__(self):
+        return f"<_Sender name:{self._name!r}, is_pattern:{self._is_pattern}, receiver:{self._receiver!r}>"
+
+    @property
+    def name(self):
+        return self._name
+
+    @property
+    def is_pattern(self):
+        return self._is_pattern
+
+    @property
+    def is_active(self):
+        return not self._closed
+
+    def put_nowait(self, data):
+        self._receiver._put(self, data)
+
+    def close(self, exc=None):
+        if not self._closed:
+            self._closed = True
+            self._receiver._on_sender_closed(self)
+
+    async def get(self, *args, **kwargs):
+        raise RuntimeError("MPSC channel does not allow direct get() calls")
+
+
+class Receiver:
+    """Many channels into one queue: ``get()`` returns ``(sender, message)``.
+
+    Pass ``receiver.channel(name)`` / ``receiver.pattern(p)`` to
+    ``subscribe`` / ``psubscribe``. By default the receiver stops when its last
+    channel closes; ``on_close(sender)`` replaces that rule.
+    """
+
+    def __init__(self, loop=None, on_close=None):
+        self._queue = _MessageQueue()
+        self._refs = {}
+        self._on_close = on_close if on_close is not None else self._default_on_close
+
+    def __repr__(self):
+        return f"<Receiver is_active:{self.is_active}, senders:{len(self._refs)}, qsize:{len(self._queue)}>"
+
+    def channel(self, name):
+        """A sender for channel ``name``, to pass to ``subscribe``."""
+        return self._sender(name, False)
+
+    def pattern(self, pattern):
+        """A sender for ``pattern``, to pass to ``psubscribe``."""
+        return self._sender(pattern, True)
+
+    def _sender(self, name, is_pattern):
+        key = (_channel_name(name), is_pattern)
+        sender = self._refs.get(key)
+        if sender is None or not sender.is_active:
+            sender = self._refs[key] = _Sender(self, name, is_pattern)
+        return sender
+
+    @property
+    def channels(self):
+        """Active channel senders by name."""
+        return {n: s for (n, p), s in self._refs.items() if not p and s.is_active}
+
+    @property
+    def patterns(self):
+        """Active pattern senders by pattern."""
+        return {n: s for (n, p), s in self._refs.items() if p and s.is_active}
+
+    @property
+    def is_active(self):
+        """True until stopped and drained."""
+        return self._queue.is_active
+
+    def _put(self, sender, data):
+        self._queue.put((sender, data))
+
+    def _on_sender_closed(self, sender):
+        self._on_close(sender)
+
+    def _default_on_close(self, sender):
+        if not any(s.is_active for s in self._refs.values()):
+            self.stop()
+
+    def check_stop(self, sender, exc=None):
+        """The default on_close rule: stop once no channel is active."""
+        self._default_on_close(sender)
+
+    def stop(self):
+        """Stop: get() returns what is queued, then None, then raises."""
+        self._queue.close()
+
+    async def get(self, *, encoding=None, decoder=None):
+        """``(sender, message)`` (pattern senders: ``(sender, (channel, message))``),
+        None at the end, then ChannelClosedError."""
+        item = await self._queue.get()
+        if item is _END:
+            return None
+        sender, msg = item
+        if sender.is_pattern:
+            dest, msg = msg
+            return sender, (dest, _decode(msg, encoding, decoder))
+        return sender, _decode(msg, encoding, decoder)
+
+    async def wait_message(self):
+        """Wait for a message; True if one is ready, False at the end."""
+        await self._queue.wait_item()
+        return self.is_active
+
+    def iter(self, *, encoding=None, decoder=None):
+        """An async iterator of ``(sender, message)`` until the receiver stops."""
+        return _iterate(self, encoding, decoder)
+
+    def __aiter__(self):
+        return self.iter()
