@@ -277,6 +277,31 @@ resp_scan(resp_parser *p, size_t *reply_end)
         }
         const char *data = p->data;
         char t = data[p->pos];
+        if (t == '$') {
+            /* Fast path for the commonest element, a bulk string whose
+             * "$<digits>\r\n" header is complete; anything else (a null,
+             * a bad or partial header) takes the general path below. */
+            const char *digits = data + p->pos + 1, *q = digits, *e = data + p->end;
+            uint64_t len = 0;
+            while (q < e && (unsigned char)(*q - '0') <= 9 && q - digits < 10) {
+                len = len * 10 + (uint64_t)(*q - '0');
+                q++;
+            }
+            if (q > digits && e - q >= 2 && q[0] == '\r' && q[1] == '\n' &&
+                len <= (uint64_t)AIOR_MAX_BULK_LEN) {
+                size_t after = (size_t)(q - data) + 2;
+                if (p->end - after < len + 2) {
+                    p->line_from = (size_t)(q - data);
+                    return 0; /* payload not all here yet */
+                }
+                if (data[after + len] != '\r' || data[after + len + 1] != '\n') {
+                    return set_error(p, "Protocol error: bulk string not terminated by CRLF");
+                }
+                p->pos = after + len + 2;
+                p->line_from = 0;
+                goto element_done;
+            }
+        }
         size_t from = p->line_from > p->pos + 1 ? p->line_from : p->pos + 1;
         const char *cr = find_crlf(data + from, data + p->end);
         if (cr == NULL) {
@@ -391,6 +416,7 @@ resp_scan(resp_parser *p, size_t *reply_end)
         if (!counts) {
             continue;
         }
+    element_done:
         /* One element is complete: close every aggregate it completes. */
         for (;;) {
             if (p->depth == 0) {
@@ -578,6 +604,18 @@ build_element(builder *b)
     size_t n;
     skip_attributes(b);
     char t = b->data[b->pos];
+    if (t == '$' && b->data[b->pos + 1] != '-') {
+        /* validated "$<digits>\r\n<payload>\r\n": no line search needed */
+        const char *q = b->data + b->pos + 1;
+        size_t len = 0;
+        while (*q != '\r') {
+            len = len * 10 + (size_t)(*q - '0');
+            q++;
+        }
+        const char *payload = q + 2;
+        b->pos = (size_t)(payload - b->data) + len + 2;
+        return make_string(b, payload, len);
+    }
     read_line(b, &line, &n);
     int64_t v;
     double d;
