@@ -9,11 +9,12 @@ it on before it leaves, so no item or slot is ever stranded.
 
 import asyncio
 import collections
+import functools
 
 from .commands import Redis, create_redis
 from .connection import _validate_db
 from .errors import PoolClosedError
-from .util import check_loop
+from .util import check_loop, encode_command
 
 __all__ = ["create_pool", "RedisPool"]
 
@@ -85,6 +86,7 @@ class RedisPool:
         self._closed = False
         self._closing_items = []
         self._rotation = 0
+        self._blocking_items = set()  # items held by a pending blocking command
 
     def __repr__(self):
         return (
@@ -213,8 +215,27 @@ class RedisPool:
     def execute(self, command, *args, **kwargs):
         """Run a command on a free connection without taking it out of the
         pool (connections pipeline); acquire one when none is free.
-        Used by ``create_redis_pool``."""
+        Used by ``create_redis_pool``.
+
+        A blocking command (BLPOP, BRPOP, BRPOPLPUSH, BLMOVE, BLMPOP,
+        BZPOPMIN, BZPOPMAX, BZMPOP, WAIT, WAITAOF, and XREAD / XREADGROUP
+        with BLOCK) instead runs on a connection taken out of the pool for
+        it alone, so it never holds up other callers; the connection goes
+        back when the reply has arrived. If the caller gives up while the
+        command is still pending (its task is cancelled, a timeout expires,
+        or the returned future is cancelled), that connection is closed, not
+        reused, so the server stops blocking for a caller that is gone and
+        nothing pushed later is consumed on its behalf. An item the server
+        had already popped and sent at that instant cannot be recovered: it
+        is dropped with the reply.
+        """
         self._check_open()
+        try:
+            kind = _COMMAND_KINDS[type(command)][command]
+        except KeyError:
+            kind = _classify(command)
+        if kind and (kind == _BLOCKING or _xread_blocks(args)):
+            return self._execute_blocking(command, args, kwargs)
         if self._free:
             self._rotation = (self._rotation + 1) % len(self._free)
             item = self._free[self._rotation]
@@ -229,6 +250,66 @@ class RedisPool:
         finally:
             self.release(item)
 
+    def _execute_blocking(self, command, args, kwargs):
+        """A blocking command on an item of its own (see execute())."""
+        item = self._take_for_blocking()
+        if item is None:  # must wait or connect: validate now, send later
+            encode_command(command, *args)
+            return self._acquire_execute_blocking(command, args, kwargs)
+        self._used.add(item)
+        try:
+            fut = item.execute(command, *args, **kwargs)
+        except BaseException:
+            self.release(item)  # nothing was sent
+            raise
+        return self._hold(item, fut)
+
+    async def _acquire_execute_blocking(self, command, args, kwargs):
+        item = await self.acquire()
+        try:
+            fut = item.execute(command, *args, **kwargs)
+        except BaseException:
+            self.release(item)
+            raise
+        return await self._hold(item, fut)
+
+    def _take_for_blocking(self):
+        """Like acquire()'s fast path, without waiting: a free item (one with
+        no commands in flight when there is one), or None."""
+        if self._waiters or not self._free:
+            return None
+        for item in self._free:
+            if not item.closed and _in_flight(item) == 0:
+                self._free.remove(item)
+                return item
+        return self._take_free()
+
+    def _hold(self, item, fut):
+        """Keep ``item`` out of the pool until ``fut`` is done, then release
+        it; close it first if ``fut`` was cancelled (the caller left while
+        the server may still be blocking for it)."""
+        self._blocking_items.add(item)
+        if isinstance(fut, asyncio.Future):
+            fut.add_done_callback(functools.partial(self._blocking_done, item))
+            return fut
+        return self._await_blocking(item, fut)  # an item whose execute is a coroutine
+
+    def _blocking_done(self, item, fut):
+        if fut.cancelled():
+            item.close()
+        self._blocking_items.discard(item)
+        self.release(item)
+
+    async def _await_blocking(self, item, awaitable):
+        try:
+            return await awaitable
+        except asyncio.CancelledError:
+            item.close()
+            raise
+        finally:
+            self._blocking_items.discard(item)
+            self.release(item)
+
     def close(self):
         """Close the pool: free items now, used items when released. Waiting
         acquirers get PoolClosedError."""
@@ -237,6 +318,11 @@ class RedisPool:
         self._closed = True
         while self._free:
             item = self._free.popleft()
+            item.close()
+            self._closing_items.append(item)
+        # a blocking command would otherwise keep its connection open, and
+        # its caller waiting, after the pool is closed: it fails instead
+        for item in list(self._blocking_items):
             item.close()
             self._closing_items.append(item)
         while self._waiters:
@@ -336,6 +422,80 @@ class RedisPool:
                     self._used.discard(item)
                     self._put_free(item)
             raise
+
+
+# -- blocking commands -----------------------------------------------------
+
+_PLAIN, _BLOCKING, _XREAD = 0, 1, 2
+
+_BLOCKING_NAMES = {
+    b"BLPOP": _BLOCKING,
+    b"BRPOP": _BLOCKING,
+    b"BRPOPLPUSH": _BLOCKING,
+    b"BLMOVE": _BLOCKING,
+    b"BLMPOP": _BLOCKING,
+    b"BZPOPMIN": _BLOCKING,
+    b"BZPOPMAX": _BLOCKING,
+    b"BZMPOP": _BLOCKING,
+    b"WAIT": _BLOCKING,
+    b"WAITAOF": _BLOCKING,
+    b"XREAD": _XREAD,  # blocking only with BLOCK
+    b"XREADGROUP": _XREAD,
+}
+
+#: type -> {command as passed -> kind}, for bytes and str commands; filled by
+#: _classify(). One dict per type: "GET" and b"GET" hash alike, and comparing
+#: them would warn under ``python -b``.
+_COMMAND_KINDS = {bytes: {}, str: {}}
+_COMMAND_KINDS_MAX = 1024
+
+
+def _normalize(token):
+    """Upper-cased bytes of a str/bytes/bytearray/memoryview, else None."""
+    if isinstance(token, str):
+        return token.upper().encode("utf-8", "replace")
+    if isinstance(token, (bytes, bytearray, memoryview)):
+        return bytes(token).upper()
+    return None
+
+
+def _classify(command):
+    """_PLAIN, _BLOCKING or _XREAD for a command name, case-insensitively."""
+    if isinstance(command, (str, bytes, bytearray)):  # what execute() accepts
+        kind = _BLOCKING_NAMES.get(_normalize(command), _PLAIN)
+    else:
+        kind = _PLAIN  # execute() raises TypeError itself
+    cache = _COMMAND_KINDS.get(type(command))
+    if cache is not None and len(cache) < _COMMAND_KINDS_MAX:
+        cache[command] = kind
+    return kind
+
+
+def _xread_blocks(args):
+    """Whether XREAD / XREADGROUP arguments hold BLOCK before STREAMS."""
+    start = 0
+    if args and _option(args[0]) == b"GROUP":
+        start = 3  # XREADGROUP GROUP group consumer: names, not options
+    for arg in args[start:]:
+        token = _option(arg)
+        if token == b"BLOCK":
+            return True
+        if token == b"STREAMS":
+            return False
+    return False
+
+
+def _option(arg):
+    """_normalize(arg) for values as long as an option name, else None."""
+    if isinstance(arg, (str, bytes, bytearray, memoryview)) and len(arg) in (5, 7):
+        return _normalize(arg)
+    return None
+
+
+def _in_flight(item):
+    """Commands an item's connection still awaits replies to (0 if unknown)."""
+    conn = getattr(item, "connection", item)  # a Redis item, or a connection
+    return getattr(conn, "pending", 0)
 
 
 class _ItemContext:

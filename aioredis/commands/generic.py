@@ -1,6 +1,6 @@
 """Generic commands."""
 
-from ..util import _NOTSET
+from ..util import _NOTSET, encode_command
 from ._convert import _QUEUED, ok, to_bool
 
 __all__ = ["GenericCommandsMixin"]
@@ -12,6 +12,28 @@ def _scan_reply(reply):
         return reply
     cursor, keys = reply
     return int(cursor), keys
+
+
+async def _scan_pages(scan):
+    """Call ``scan(cursor)`` from cursor 0 until the server returns cursor 0,
+    yielding the items of each page one by one (used by iscan & co.)."""
+    cursor = 0
+    while True:
+        cursor, items = await scan(cursor)
+        for item in items:
+            yield item
+        if not cursor:
+            return
+
+
+def _scan_options(match, count):
+    """The MATCH / COUNT arguments shared by the SCAN family."""
+    args = []
+    if match is not None:
+        args += (b"MATCH", match)
+    if count is not None:
+        args += (b"COUNT", count)
+    return args
 
 
 def _check_int(value, name):
@@ -163,6 +185,11 @@ class GenericCommandsMixin:
         if count is not None:
             args += [b"COUNT", count]
         return self._execute(b"SCAN", cursor, *args, convert=_scan_reply)
+
+    def iscan(self, *, match=None, count=None):
+        """Async iterator over the keys, paging through SCAN until cursor 0."""
+        encode_command(b"SCAN", 0, *_scan_options(match, count))  # TypeError now
+        return _scan_pages(lambda cursor: self.scan(cursor, match=match, count=count))
 
     def sort(self, key, *get_patterns, by=None, offset=None, count=None,
              asc=None, alpha=False, store=None):

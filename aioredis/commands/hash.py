@@ -1,7 +1,8 @@
 """Hash commands."""
 
-from ..util import _NOTSET
+from ..util import _NOTSET, encode_command
 from ._convert import _QUEUED, ok, pairs, pairs_to_dict, to_bool, to_float
+from .generic import _scan_options, _scan_pages
 
 __all__ = ["HashCommandsMixin"]
 
@@ -103,6 +104,11 @@ class HashCommandsMixin:
         if count is not None:
             args += (b"COUNT", count)
         return self._execute(b"HSCAN", *args, convert=_scan_pairs)
+
+    def ihscan(self, key, *, match=None, count=None):
+        """Async iterator of (field, value) tuples, paging through HSCAN until cursor 0."""
+        encode_command(b"HSCAN", key, 0, *_scan_options(match, count))  # TypeError now
+        return _scan_pages(lambda cursor: self.hscan(key, cursor, match=match, count=count))
 
     def hstrlen(self, key, field):
         """Get the length of the value of a hash field (0 if missing)."""

@@ -1,7 +1,8 @@
 """Set commands."""
 
-from ..util import _NOTSET
+from ..util import _NOTSET, encode_command
 from ._convert import _QUEUED
+from .generic import _scan_options, _scan_pages
 
 __all__ = ["SetCommandsMixin"]
 
@@ -87,3 +88,8 @@ class SetCommandsMixin:
         if count is not None:
             args += (b"COUNT", count)
         return self._execute(b"SSCAN", *args, convert=_scan_reply)
+
+    def isscan(self, key, *, match=None, count=None):
+        """Async iterator over a set's members, paging through SSCAN until cursor 0."""
+        encode_command(b"SSCAN", key, 0, *_scan_options(match, count))  # TypeError now
+        return _scan_pages(lambda cursor: self.sscan(key, cursor, match=match, count=count))

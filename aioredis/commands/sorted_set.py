@@ -1,7 +1,8 @@
 """Sorted set commands."""
 
-from ..util import _NOTSET
+from ..util import _NOTSET, encode_command
 from ._convert import _QUEUED, to_num
+from .generic import _scan_options, _scan_pages
 
 __all__ = ["SortedSetCommandsMixin"]
 
@@ -304,6 +305,11 @@ class SortedSetCommandsMixin:
         if count is not None:
             args += (b"COUNT", count)
         return self._execute(b"ZSCAN", key, cursor, *args, convert=_zscan_reply)
+
+    def izscan(self, key, *, match=None, count=None):
+        """Async iterator of (member, score) tuples, paging through ZSCAN until cursor 0."""
+        encode_command(b"ZSCAN", key, 0, *_scan_options(match, count))  # TypeError now
+        return _scan_pages(lambda cursor: self.zscan(key, cursor, match=match, count=count))
 
     def zpopmin(self, key, count=None, *, encoding=_NOTSET):
         """Remove and return the lowest-scored members: [member, score, ...]."""
