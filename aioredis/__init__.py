@@ -5,7 +5,14 @@ The 0.1 API with async/await: ``create_connection`` / ``RedisConnection``,
 ``parser`` and the exception hierarchy.
 """
 
-from .commands import Redis, create_reconnecting_redis, create_redis, create_redis_pool
+from .commands import (
+    GeoMember,
+    GeoPoint,
+    Redis,
+    create_reconnecting_redis,
+    create_redis,
+    create_redis_pool,
+)
 from .connection import RedisConnection, create_connection
 from .pool import RedisPool, create_pool
 from .errors import (
@@ -37,6 +44,8 @@ __all__ = [
     "RedisConnection",
     "RedisPool",
     "Redis",
+    "GeoPoint",
+    "GeoMember",
     # errors
     "RedisError",
     "ProtocolError",

@@ -10,9 +10,10 @@ it on before it leaves, so no item or slot is ever stranded.
 import asyncio
 import collections
 import functools
+import types
 
 from .commands import Redis, create_redis
-from .connection import _validate_db
+from .connection import _validate_db, create_connection
 from .errors import PoolClosedError
 from .util import check_loop, encode_command
 
@@ -86,6 +87,8 @@ class RedisPool:
         self._closed = False
         self._closing_items = []
         self._rotation = 0
+        self._pubsub_conn = None
+        self._pubsub_connecting = None
         self._blocking_items = set()  # items held by a pending blocking command
 
     def __repr__(self):
@@ -243,6 +246,55 @@ class RedisPool:
                 return item.execute(command, *args, **kwargs)
         return self._acquire_execute(command, args, kwargs)
 
+    # -- pub/sub ------------------------------------------------------------
+
+    def execute_pubsub(self, command, *channels):
+        """(P)(UN)SUBSCRIBE on the pool's own pub/sub connection, which no
+        other command shares (a subscribed connection accepts no other
+        commands). Made on first use; not reconnected if it is lost."""
+        self._check_open()
+        conn = self._pubsub_conn
+        if conn is not None and not conn.closed:
+            return conn.execute_pubsub(command, *channels)
+        return self._connect_and_execute_pubsub(command, channels)
+
+    async def _connect_and_execute_pubsub(self, command, channels):
+        if self._pubsub_connecting is None:
+            self._pubsub_connecting = asyncio.ensure_future(
+                create_connection(
+                    self._address, db=self._db, password=self._password, encoding=self._encoding
+                )
+            )
+        connecting = self._pubsub_connecting
+        try:
+            conn = await asyncio.shield(connecting)
+        finally:
+            if self._pubsub_connecting is connecting and connecting.done():
+                self._pubsub_connecting = None
+        if self._closed:
+            conn.close()
+            self._check_open()
+        self._pubsub_conn = conn
+        return await conn.execute_pubsub(command, *channels)
+
+    @property
+    def pubsub_channels(self):
+        """Channels subscribed on the pub/sub connection (read-only mapping)."""
+        conn = self._pubsub_conn
+        return conn.pubsub_channels if conn is not None else types.MappingProxyType({})
+
+    @property
+    def pubsub_patterns(self):
+        """Patterns subscribed on the pub/sub connection (read-only mapping)."""
+        conn = self._pubsub_conn
+        return conn.pubsub_patterns if conn is not None else types.MappingProxyType({})
+
+    @property
+    def in_pubsub(self):
+        """Subscriptions of the pub/sub connection."""
+        conn = self._pubsub_conn
+        return conn.in_pubsub if conn is not None else 0
+
     async def _acquire_execute(self, command, args, kwargs):
         item = await self.acquire()
         try:
@@ -320,6 +372,9 @@ class RedisPool:
             item = self._free.popleft()
             item.close()
             self._closing_items.append(item)
+        if self._pubsub_conn is not None:
+            self._pubsub_conn.close()  # its channels end their streams
+            self._closing_items.append(self._pubsub_conn)
         # a blocking command would otherwise keep its connection open, and
         # its caller waiting, after the pool is closed: it fails instead
         for item in list(self._blocking_items):

@@ -231,3 +231,27 @@ async def test_json_and_wait_message(redis_server):
         await pub.publish(name, json.dumps([1, "x"]))
         assert await asyncio.wait_for(waiter, 5) is True
         assert await ch.get_json() == [1, "x"]
+
+
+async def test_subscribe_on_a_pool_uses_a_dedicated_connection(redis_server):
+    name = unique("pooled")
+    redis = await aioredis.create_redis_pool(redis_server.tcp_address, minsize=1, maxsize=2,
+                                             **auth(redis_server))
+    try:
+        assert redis.in_pubsub == 0 and dict(redis.channels) == {}
+        (ch,) = await redis.subscribe(name)
+        assert redis.in_pubsub == 1 and redis.channels[name.encode()] is ch
+        pool = redis.connection
+        # ordinary commands still work and never run on the subscribed connection
+        assert all(item is not pool._pubsub_conn for item in pool._free)
+        assert await redis.publish(name, "via-pool") == 1
+        assert await ch.get() == b"via-pool"
+        assert await redis.echo("normal") == b"normal"
+        await redis.unsubscribe(name)
+        assert await ch.get() is None
+        (again,) = await redis.subscribe(name)
+    finally:
+        redis.close()
+        await redis.wait_closed()
+    # closing the pool ends the pub/sub connection's channels
+    assert await again.get() is None

@@ -12,7 +12,7 @@ from ..errors import ConnectionClosedError
 from ..util import _NOTSET, check_loop
 from ._convert import ok
 from .generic import GenericCommandsMixin
-from .geo import GeoCommandsMixin
+from .geo import GeoCommandsMixin, GeoMember, GeoPoint
 from .hash import HashCommandsMixin
 from .hyperloglog import HyperLogLogCommandsMixin
 from .list import ListCommandsMixin
@@ -44,6 +44,8 @@ __all__ = [
     "PubSubCommandsMixin",
     "GeoCommandsMixin",
     "StreamsCommandsMixin",
+    "GeoPoint",
+    "GeoMember",
 ]
 
 
