@@ -72,7 +72,7 @@ _PUBSUB_COMMANDS = ("SUBSCRIBE", "PSUBSCRIBE", "UNSUBSCRIBE", "PUNSUBSCRIBE")
 
 async def _expect_ok(fut):
     reply = await fut
-    return reply in (b"OK", "OK")
+    return reply == (b"OK" if type(reply) is bytes else "OK")
 
 
 class RedisConnection(_core.RedisProtocolBase, asyncio.Protocol):

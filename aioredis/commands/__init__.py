@@ -16,6 +16,7 @@ from .geo import GeoCommandsMixin, GeoMember, GeoPoint
 from .hash import HashCommandsMixin
 from .hyperloglog import HyperLogLogCommandsMixin
 from .list import ListCommandsMixin
+from .pipeline import MultiExec, Pipeline
 from .pubsub import PubSubCommandsMixin
 from .scripting import ScriptingCommandsMixin
 from .server import ServerCommandsMixin
@@ -28,6 +29,8 @@ from .transaction import TransactionsCommandsMixin
 __all__ = [
     "Redis",
     "AutoConnector",
+    "Pipeline",
+    "MultiExec",
     "create_redis",
     "create_redis_pool",
     "create_reconnecting_redis",

@@ -4,8 +4,24 @@ Each takes the raw (possibly decoded) reply and returns the method's result;
 passing one as ``execute(..., convert=fn)`` costs no extra coroutine.
 """
 
-_OK = (b"OK", "OK")
-_QUEUED = (b"QUEUED", "QUEUED")
+
+class _StatusReply:
+    """``reply in _OK``: the status as bytes or as str, compared by type so
+    that bytes are never compared with str (python -b warns about that)."""
+
+    __slots__ = ("_bytes", "_str")
+
+    def __init__(self, text):
+        self._str = text
+        self._bytes = text.encode("ascii")
+
+    def __contains__(self, reply):
+        kind = type(reply)
+        return (kind is bytes and reply == self._bytes) or (kind is str and reply == self._str)
+
+
+_OK = _StatusReply("OK")
+_QUEUED = _StatusReply("QUEUED")
 
 
 def ok(reply):

@@ -163,13 +163,13 @@ class GenericCommandsMixin:
 
     def rename(self, key, newkey):
         """Rename a key; True on OK."""
-        if key == newkey:
+        if type(key) is type(newkey) and key == newkey:
             raise ValueError("key and newkey are the same")
         return self._execute(b"RENAME", key, newkey, convert=ok)
 
     def renamenx(self, key, newkey):
         """Rename a key only if the new name does not exist; True if renamed."""
-        if key == newkey:
+        if type(key) is type(newkey) and key == newkey:
             raise ValueError("key and newkey are the same")
         return self._execute(b"RENAMENX", key, newkey, convert=to_bool)
 

@@ -1,6 +1,7 @@
-"""Transaction commands (WATCH / UNWATCH; MULTI/EXEC objects come later)."""
+"""Transaction commands: WATCH / UNWATCH, and the Pipeline / MultiExec objects."""
 
 from ._convert import ok
+from .pipeline import MultiExec, Pipeline
 
 __all__ = ["TransactionsCommandsMixin"]
 
@@ -17,3 +18,11 @@ class TransactionsCommandsMixin:
     def unwatch(self):
         """Forget every watched key of this connection."""
         return self._execute(b"UNWATCH", convert=ok)
+
+    def pipeline(self):
+        """A :class:`~aioredis.commands.pipeline.Pipeline`: commands buffered, sent by execute()."""
+        return Pipeline(self._pool_or_conn, type(self))
+
+    def multi_exec(self):
+        """A :class:`~aioredis.commands.pipeline.MultiExec`: a MULTI/EXEC transaction."""
+        return MultiExec(self._pool_or_conn, type(self))
