@@ -75,7 +75,7 @@ async def _expect_ok(fut):
     return reply == (b"OK" if type(reply) is bytes else "OK")
 
 
-class RedisConnection(_core.RedisProtocolBase, asyncio.Protocol):
+class RedisConnection(_core.RedisProtocolBase, asyncio.BufferedProtocol):
     """A Redis connection: an asyncio protocol whose C base resolves futures.
 
     ``execute(command, *args, encoding=_NOTSET)`` queues a command and returns

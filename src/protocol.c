@@ -875,6 +875,79 @@ process_replies(ProtocolObject *self)
     }
 }
 
+/* BufferedProtocol: the transport reads straight into the parser's buffer,
+ * so a reply's bytes are copied once (into its bytes object) on their way
+ * from the socket to the caller. Views handed out are counted: a block a
+ * live view points into is never freed (a traceback can keep the
+ * transport's view alive long after the read). */
+
+#define READ_CHUNK 65536
+
+static PyObject *
+Protocol_get_buffer(ProtocolObject *self, PyObject *sizehint)
+{
+    Py_ssize_t hint = PyLong_AsSsize_t(sizehint);
+    if (hint == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    if (self->parser.busy || self->in_data_received) {
+        PyErr_SetString(PyExc_BufferError, "get_buffer() while the read buffer is in use");
+        return NULL;
+    }
+    size_t want = hint > READ_CHUNK ? (size_t)hint : READ_CHUNK;
+    if (resp_reserve(&self->parser, want) == NULL) {
+        return NULL;
+    }
+    return PyMemoryView_FromObject((PyObject *)self); /* Protocol_getbuffer */
+}
+
+static int
+Protocol_getbuffer(ProtocolObject *self, Py_buffer *view, int flags)
+{
+    resp_parser *p = &self->parser;
+    if (p->data == NULL || p->cap == p->end) {
+        PyErr_SetString(PyExc_BufferError, "no read buffer to export (use get_buffer())");
+        return -1;
+    }
+    if (PyBuffer_FillInfo(view, (PyObject *)self, p->data + p->end,
+                          (Py_ssize_t)(p->cap - p->end), 0, flags) < 0) {
+        return -1;
+    }
+    p->exports++;
+    return 0;
+}
+
+static void
+Protocol_releasebuffer(ProtocolObject *self, Py_buffer *view)
+{
+    resp_release_export(&self->parser);
+}
+
+static PyObject *
+Protocol_buffer_updated(ProtocolObject *self, PyObject *nbytes)
+{
+    Py_ssize_t n = PyLong_AsSsize_t(nbytes);
+    if (n == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    if (n < 0 || (size_t)n > self->parser.cap - self->parser.end) {
+        PyErr_SetString(PyExc_ValueError, "buffer_updated(): nbytes out of range");
+        return NULL;
+    }
+    if (self->state != STATE_OPEN) {
+        Py_RETURN_NONE;
+    }
+    if (self->in_data_received) {
+        PyErr_SetString(PyExc_RuntimeError, "buffer_updated() re-entered");
+        return NULL;
+    }
+    resp_commit(&self->parser, (size_t)n);
+    self->in_data_received = 1;
+    process_replies(self);
+    self->in_data_received = 0;
+    Py_RETURN_NONE;
+}
+
 static PyObject *
 Protocol_data_received(ProtocolObject *self, PyObject *data)
 {
@@ -1167,6 +1240,8 @@ static PyMethodDef Protocol_methods[] = {
      METH_FASTCALL, Protocol_execute_pubsub_acks__doc__},
     {"connection_made", (PyCFunction)Protocol_connection_made, METH_O, NULL},
     {"data_received", (PyCFunction)Protocol_data_received, METH_O, NULL},
+    {"get_buffer", (PyCFunction)Protocol_get_buffer, METH_O, NULL},
+    {"buffer_updated", (PyCFunction)Protocol_buffer_updated, METH_O, NULL},
     {"eof_received", (PyCFunction)Protocol_eof_received, METH_NOARGS, NULL},
     {"connection_lost", (PyCFunction)Protocol_connection_lost, METH_O, NULL},
     {"pause_writing", (PyCFunction)Protocol_pause_writing, METH_NOARGS, NULL},
@@ -1186,6 +1261,8 @@ static PyType_Slot Protocol_slots[] = {
     {Py_tp_clear, Protocol_clear},
     {Py_tp_methods, Protocol_methods},
     {Py_tp_getset, Protocol_getset},
+    {Py_bf_getbuffer, Protocol_getbuffer},
+    {Py_bf_releasebuffer, Protocol_releasebuffer},
     {0, NULL},
 };
 

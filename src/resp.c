@@ -14,12 +14,54 @@ resp_init(resp_parser *p)
     memset(p, 0, sizeof(*p));
 }
 
+static void
+free_retired(resp_parser *p)
+{
+    for (int i = 0; i < p->n_retired; i++) {
+        PyMem_Free(p->retired[i]);
+    }
+    p->n_retired = 0;
+}
+
 void
 resp_free(resp_parser *p)
 {
     PyMem_Free(p->data);
     PyMem_Free(p->stack);
+    free_retired(p);
+    PyMem_Free(p->retired);
     resp_init(p);
+}
+
+/* Give up a data block. While a view into it may be alive it is kept, and
+ * freed when the last view is released. 0, or -1 with MemoryError. */
+static int
+retire_block(resp_parser *p, void *block)
+{
+    if (p->exports == 0 || block == NULL) {
+        PyMem_Free(block);
+        return 0;
+    }
+    if (p->n_retired == p->cap_retired) {
+        int cap = p->cap_retired ? p->cap_retired * 2 : 4;
+        void **retired = PyMem_Realloc(p->retired, (size_t)cap * sizeof(void *));
+        if (retired == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        p->retired = retired;
+        p->cap_retired = cap;
+    }
+    p->retired[p->n_retired++] = block;
+    return 0;
+}
+
+void
+resp_release_export(resp_parser *p)
+{
+    if (p->exports > 0 && --p->exports == 0) {
+        free_retired(p);
+    }
 }
 
 size_t
@@ -72,10 +114,27 @@ resp_reserve(resp_parser *p, size_t n)
         }
         cap *= 2;
     }
-    char *data = PyMem_Realloc(p->data, cap);
-    if (data == NULL) {
-        PyErr_NoMemory();
-        return NULL;
+    char *data;
+    if (p->exports == 0) {
+        data = PyMem_Realloc(p->data, cap);
+        if (data == NULL) {
+            PyErr_NoMemory();
+            return NULL;
+        }
+    }
+    else { /* a view may point into the old block: copy, keep the old one */
+        data = PyMem_Malloc(cap);
+        if (data == NULL) {
+            PyErr_NoMemory();
+            return NULL;
+        }
+        if (p->end) {
+            memcpy(data, p->data, p->end);
+        }
+        if (retire_block(p, p->data) < 0) {
+            PyMem_Free(data);
+            return NULL;
+        }
     }
     p->data = data;
     p->cap = cap;
@@ -115,9 +174,12 @@ resp_consume(resp_parser *p, size_t end)
         p->line_from = 0;
         /* A huge reply is gone: give its memory back. */
         if (p->cap > IDLE_SHRINK_CAP) {
-            PyMem_Free(p->data);
-            p->data = NULL;
-            p->cap = 0;
+            if (p->exports == 0) {
+                PyMem_Free(p->data);
+                p->data = NULL;
+                p->cap = 0;
+            }
+            /* else a view may point into it: keep it, it is reused */
         }
     }
 }

@@ -27,6 +27,9 @@ typedef struct {
     resp_frame *stack; /* grows on demand up to AIOR_MAX_DEPTH frames */
     int depth, stack_cap;
     int busy;          /* building objects from data: feeding now would move it */
+    int exports;       /* buffer views handed out (BufferedProtocol) still alive */
+    void **retired;    /* old blocks such views may still point into: freed when */
+    int n_retired, cap_retired; /* the last view is released */
     int failed;        /* sticky protocol error, message in errmsg */
     char errmsg[96];
 } resp_parser;
@@ -56,6 +59,8 @@ char resp_reply_type(const resp_parser *p, size_t end);
  * with an exception set (the reply is consumed either way by resp_consume). */
 PyObject *resp_build(resp_parser *p, const resp_build_ctx *ctx, size_t end);
 void resp_consume(resp_parser *p, size_t end);
+/* A buffer view of the parser's memory was released (see exports). */
+void resp_release_export(resp_parser *p);
 size_t resp_buffered(const resp_parser *p);
 /* Fill ctx from an encoding/errors pair of str objects (either may be None
  * or NULL). The ctx borrows their UTF-8 buffers: keep the objects alive. */

@@ -1,0 +1,100 @@
+"""The protocol's BufferedProtocol side (get_buffer / buffer_updated), driven
+by hand with a fake transport: no server needed. Run under ASan in CI, so a
+view that outlived a buffer move would show up as a use-after-free."""
+
+import asyncio
+import gc
+
+import pytest
+
+from aioredis.connection import RedisConnection
+
+
+class FakeTransport:
+    def __init__(self):
+        self.written = []
+        self.closed = False
+
+    def write(self, data):
+        self.written.append(bytes(data))
+
+    def close(self):
+        self.closed = True
+
+    def get_extra_info(self, name, default=None):
+        return default
+
+
+def feed(conn, data, chunk=65536):
+    """Deliver ``data`` the way asyncio's selector transport does."""
+    for i in range(0, len(data), chunk):
+        part = data[i : i + chunk]
+        view = conn.get_buffer(-1)
+        assert len(view) >= len(part) or len(view) >= 1
+        n = min(len(view), len(part))
+        view[:n] = part[:n]
+        conn.buffer_updated(n)
+        del view
+        if n < len(part):
+            feed(conn, part[n:], chunk)
+
+
+async def connected():
+    loop = asyncio.get_running_loop()
+    conn = RedisConnection(loop)
+    conn.connection_made(FakeTransport())
+    return conn
+
+
+def test_is_a_buffered_protocol():
+    assert issubclass(RedisConnection, asyncio.BufferedProtocol)
+
+
+async def test_replies_through_buffer_views():
+    conn = await connected()
+    futs = [conn.execute("GET", f"k{i}") for i in range(3)]
+    await asyncio.sleep(0)
+    assert conn.transport.written  # one flush for the three commands
+    big = b"x" * (1 << 20)
+    feed(conn, b"$3\r\nabc\r\n$-1\r\n$%d\r\n%s\r\n" % (len(big), big), chunk=7919)
+    assert await asyncio.gather(*futs) == [b"abc", None, big]
+    conn.close()
+
+
+async def test_a_view_kept_alive_across_a_buffer_move():
+    conn = await connected()
+    fut = conn.execute("GET", "k")
+    old = conn.get_buffer(-1)  # kept alive, as a traceback could keep it
+    old[:5] = b"$300000"[:5]
+    conn.buffer_updated(5)  # "$3000" so far
+    payload = b"y" * 300000
+    feed(conn, b"00\r\n" + payload + b"\r\n")  # the buffer grows: it must move
+    assert await fut == payload
+    old[:3] = b"abc"  # writes into the retired block: still valid memory
+    del old
+    gc.collect()
+    fut = conn.execute("PING")
+    feed(conn, b"+PONG\r\n")
+    assert await fut == b"PONG"
+    conn.close()
+
+
+async def test_buffer_updated_bounds():
+    conn = await connected()
+    view = conn.get_buffer(-1)
+    with pytest.raises(ValueError):
+        conn.buffer_updated(len(view) + 1)
+    with pytest.raises(ValueError):
+        conn.buffer_updated(-1)
+    del view
+    conn.close()
+
+
+async def test_protocol_error_through_buffer_views_fails_pending():
+    conn = await connected()
+    fut = conn.execute("GET", "k")
+    feed(conn, b"?garbage\r\n")
+    with pytest.raises(Exception) as info:
+        await fut
+    assert type(info.value).__name__ == "ProtocolError"
+    assert conn.closed and conn.transport.closed
