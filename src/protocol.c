@@ -65,6 +65,12 @@ typedef struct {
     PyObject *patterns;      /* pub/sub: pattern -> Channel */
     Py_ssize_t in_pubsub;    /* subscriptions, from the last acknowledgement */
     Py_ssize_t acks_pending; /* (un)subscribe acknowledgements still to come */
+    /* A large bulk reply is read straight into its bytes object (see
+     * "Large replies" below): the object, the bytes received, its length. */
+    PyObject *big;
+    size_t big_filled, big_len;
+    Py_ssize_t big_exports;  /* views into big still alive */
+    PyObject *big_retired;   /* list of objects such views may point into */
     int flush_scheduled;
     int paused;
     int in_data_received;
@@ -174,6 +180,7 @@ fail_all(ProtocolObject *self, PyObject *exc_type, PyObject *message, PyObject *
 }
 
 static void close_channels(ProtocolObject *self, PyObject *mapping);
+static void big_drop(ProtocolObject *self, PyObject *obj);
 
 /* Mark the connection closed (later execute() calls raise
  * ConnectionClosedError(message)), drop unsent output, fail the pending
@@ -197,6 +204,9 @@ close_with(ProtocolObject *self, PyObject *exc_type, const char *message, PyObje
 
     fail_all(self, exc_type, msg, cause);
     Py_DECREF(msg);
+    PyObject *big = self->big;
+    self->big = NULL;
+    big_drop(self, big);
     /* channels end their iteration; what they already received stays */
     self->in_pubsub = self->acks_pending = 0;
     close_channels(self, self->channels);
@@ -825,6 +835,164 @@ route_message(ProtocolObject *self, size_t end)
     Py_DECREF(msg);
 }
 
+/* ---------------------------------------------------------- large replies
+ *
+ * A bulk reply of BIG_BULK bytes or more is not accumulated in the parser's
+ * buffer and then copied: once its header is in, its payload goes straight
+ * into the bytes object that becomes the reply (get_buffer() hands out the
+ * object's free tail), which grows with what has arrived (never with the
+ * declared length). So a 100 MB value costs about 100 MB, not 2-3 times it.
+ * Only a top-level bulk string (the reply to GET and friends) qualifies. */
+
+#define BIG_BULK (1024 * 1024)
+#define READ_CHUNK 65536
+
+static void
+big_drop(ProtocolObject *self, PyObject *obj)
+{
+    if (obj == NULL) {
+        return;
+    }
+    if (self->big_exports > 0) { /* a view may point into it: keep it alive */
+        if (self->big_retired == NULL) {
+            self->big_retired = PyList_New(0);
+        }
+        if (self->big_retired == NULL || PyList_Append(self->big_retired, obj) < 0) {
+            PyErr_WriteUnraisable((PyObject *)self);
+        }
+    }
+    Py_DECREF(obj);
+}
+
+/* Switch to reading a large bulk reply into its own object if one has begun.
+ * 1 if switched, 0 if not, -2 on error (exception set). */
+static int
+big_start(ProtocolObject *self)
+{
+    resp_parser *p = &self->parser;
+    if (self->big != NULL || p->depth != 0 || p->pos != p->start || self->count == 0 ||
+        in_pubsub_mode(self)) {
+        return 0;
+    }
+    const char *d = p->data + p->start, *e = p->data + p->end;
+    if (e - d < 4 || d[0] != '$') {
+        return 0;
+    }
+    const char *q = d + 1;
+    uint64_t len = 0;
+    while (q < e && (unsigned char)(*q - '0') <= 9 && q - d <= 10) {
+        len = len * 10 + (uint64_t)(*q - '0');
+        q++;
+    }
+    if (q == d + 1 || e - q < 2 || q[0] != '\r' || q[1] != '\n' || len < BIG_BULK ||
+        len > (uint64_t)AIOR_MAX_BULK_LEN) {
+        return 0;
+    }
+    const char *payload = q + 2;
+    size_t have = (size_t)(e - payload); /* < len + 2: the scan wanted more */
+    size_t size = have + READ_CHUNK;
+    if (size > len + 2) {
+        size = len + 2;
+    }
+    PyObject *obj = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)size);
+    if (obj == NULL) {
+        return -2;
+    }
+    memcpy(PyBytes_AS_STRING(obj), payload, have);
+    resp_consume(p, p->end);
+    self->big = obj;
+    self->big_filled = have;
+    self->big_len = (size_t)len;
+    return 1;
+}
+
+/* Make room in big for more bytes. 0, or -1 with an exception set. */
+static int
+big_reserve(ProtocolObject *self)
+{
+    size_t size = (size_t)PyBytes_GET_SIZE(self->big), need = self->big_len + 2;
+    if (self->big_filled < size) {
+        return 0;
+    }
+    size_t new_size = size * 2 < need ? size * 2 : need;
+    if (self->big_exports == 0) {
+        /* ours alone (refcount 1): large blocks grow in place (mremap) */
+        return _PyBytes_Resize(&self->big, (Py_ssize_t)new_size);
+    }
+    PyObject *obj = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)new_size);
+    if (obj == NULL) {
+        return -1;
+    }
+    memcpy(PyBytes_AS_STRING(obj), PyBytes_AS_STRING(self->big), self->big_filled);
+    PyObject *old = self->big;
+    self->big = obj;
+    big_drop(self, old);
+    return 0;
+}
+
+/* All of big has arrived: check its CRLF and deliver it. */
+static void
+big_finish(ProtocolObject *self)
+{
+    aior_state *st = self->st;
+    PyObject *obj = self->big;
+    self->big = NULL;
+    char *s = PyBytes_AS_STRING(obj);
+    size_t len = self->big_len;
+    if (s[len] != '\r' || s[len + 1] != '\n') {
+        big_drop(self, obj);
+        PyOS_snprintf(self->parser.errmsg, sizeof(self->parser.errmsg),
+                      "Protocol error: bulk string not terminated by CRLF");
+        protocol_failed(self);
+        return;
+    }
+    /* drop the CRLF without moving the data (a view may point into it) */
+    s[len] = '\0';
+    Py_SET_SIZE(obj, (Py_ssize_t)len);
+    if (self->big_exports > 0) {
+        big_drop(self, Py_NewRef(obj)); /* keep the memory until the view goes */
+    }
+    waiter w = ring_pop(self);
+    PyObject *reply = obj;
+    if (w.encoding != NULL) {
+        resp_build_ctx ctx = {st->ReplyError, NULL, NULL, 0};
+        reply = NULL;
+        if (resp_ctx_set_encoding(&ctx, w.encoding, NULL) == 0) {
+            reply = ctx.utf8 ? PyUnicode_DecodeUTF8(s, (Py_ssize_t)len, NULL)
+                             : PyUnicode_Decode(s, (Py_ssize_t)len, ctx.encoding, NULL);
+        }
+        Py_DECREF(obj);
+    }
+    on_reply(self, &w, '$', reply);
+    Py_XDECREF(reply);
+    waiter_release(&w);
+}
+
+/* Copy bytes received by data_received() into big; returns how many it took. */
+static size_t
+big_receive(ProtocolObject *self, const char *src, size_t n)
+{
+    size_t taken = 0;
+    while (self->big != NULL && taken < n) {
+        if (big_reserve(self) < 0) {
+            PyObject *exc = aior_fetch_exception();
+            close_with(self, self->st->ConnectionClosedError,
+                       "Connection closed: out of memory while reading", exc);
+            Py_XDECREF(exc);
+            return n;
+        }
+        size_t room = (size_t)PyBytes_GET_SIZE(self->big) - self->big_filled;
+        size_t k = n - taken < room ? n - taken : room;
+        memcpy(PyBytes_AS_STRING(self->big) + self->big_filled, src + taken, k);
+        self->big_filled += k;
+        taken += k;
+        if (self->big_filled == self->big_len + 2) {
+            big_finish(self);
+        }
+    }
+    return taken;
+}
+
 /* Parse and dispatch every complete reply in the buffer. */
 static void
 process_replies(ProtocolObject *self)
@@ -834,7 +1002,10 @@ process_replies(ProtocolObject *self)
         size_t end;
         int r = resp_scan(&self->parser, &end);
         if (r == 0) {
-            return;
+            r = big_start(self); /* 1: a large reply has begun, read into its object */
+            if (r >= 0) {
+                return;
+            }
         }
         if (r == -2) {
             PyObject *exc = aior_fetch_exception();
@@ -881,8 +1052,6 @@ process_replies(ProtocolObject *self)
  * live view points into is never freed (a traceback can keep the
  * transport's view alive long after the read). */
 
-#define READ_CHUNK 65536
-
 static PyObject *
 Protocol_get_buffer(ProtocolObject *self, PyObject *sizehint)
 {
@@ -893,6 +1062,12 @@ Protocol_get_buffer(ProtocolObject *self, PyObject *sizehint)
     if (self->parser.busy || self->in_data_received) {
         PyErr_SetString(PyExc_BufferError, "get_buffer() while the read buffer is in use");
         return NULL;
+    }
+    if (self->big != NULL) {
+        if (big_reserve(self) < 0) {
+            return NULL;
+        }
+        return PyMemoryView_FromObject((PyObject *)self); /* big's free tail */
     }
     size_t want = hint > READ_CHUNK ? (size_t)hint : READ_CHUNK;
     if (resp_reserve(&self->parser, want) == NULL) {
@@ -905,6 +1080,17 @@ static int
 Protocol_getbuffer(ProtocolObject *self, Py_buffer *view, int flags)
 {
     resp_parser *p = &self->parser;
+    if (self->big != NULL) {
+        size_t size = (size_t)PyBytes_GET_SIZE(self->big);
+        if (PyBuffer_FillInfo(view, (PyObject *)self,
+                              PyBytes_AS_STRING(self->big) + self->big_filled,
+                              (Py_ssize_t)(size - self->big_filled), 0, flags) < 0) {
+            return -1;
+        }
+        view->internal = (void *)self->big; /* marks a view into big */
+        self->big_exports++;
+        return 0;
+    }
     if (p->data == NULL || p->cap == p->end) {
         PyErr_SetString(PyExc_BufferError, "no read buffer to export (use get_buffer())");
         return -1;
@@ -913,6 +1099,7 @@ Protocol_getbuffer(ProtocolObject *self, Py_buffer *view, int flags)
                           (Py_ssize_t)(p->cap - p->end), 0, flags) < 0) {
         return -1;
     }
+    view->internal = NULL;
     p->exports++;
     return 0;
 }
@@ -920,7 +1107,12 @@ Protocol_getbuffer(ProtocolObject *self, Py_buffer *view, int flags)
 static void
 Protocol_releasebuffer(ProtocolObject *self, Py_buffer *view)
 {
-    resp_release_export(&self->parser);
+    if (view->internal == NULL) {
+        resp_release_export(&self->parser);
+    }
+    else if (--self->big_exports == 0) {
+        Py_CLEAR(self->big_retired);
+    }
 }
 
 static PyObject *
@@ -930,7 +1122,10 @@ Protocol_buffer_updated(ProtocolObject *self, PyObject *nbytes)
     if (n == -1 && PyErr_Occurred()) {
         return NULL;
     }
-    if (n < 0 || (size_t)n > self->parser.cap - self->parser.end) {
+    size_t room = self->big != NULL
+                      ? (size_t)PyBytes_GET_SIZE(self->big) - self->big_filled
+                      : self->parser.cap - self->parser.end;
+    if (n < 0 || (size_t)n > room) {
         PyErr_SetString(PyExc_ValueError, "buffer_updated(): nbytes out of range");
         return NULL;
     }
@@ -941,8 +1136,16 @@ Protocol_buffer_updated(ProtocolObject *self, PyObject *nbytes)
         PyErr_SetString(PyExc_RuntimeError, "buffer_updated() re-entered");
         return NULL;
     }
-    resp_commit(&self->parser, (size_t)n);
     self->in_data_received = 1;
+    if (self->big != NULL) {
+        self->big_filled += (size_t)n;
+        if (self->big_filled == self->big_len + 2) {
+            big_finish(self);
+        }
+    }
+    else {
+        resp_commit(&self->parser, (size_t)n);
+    }
     process_replies(self);
     self->in_data_received = 0;
     Py_RETURN_NONE;
@@ -962,14 +1165,31 @@ Protocol_data_received(ProtocolObject *self, PyObject *data)
     if (PyObject_GetBuffer(data, &view, PyBUF_SIMPLE) < 0) {
         return NULL;
     }
-    int r = resp_feed(&self->parser, view.buf, (size_t)view.len);
+    const char *src = view.buf;
+    size_t n = (size_t)view.len;
+    int r = 0;
+    self->in_data_received = 1;
+    /* a large reply in progress takes its bytes first; between replies the
+     * parser may start another, so alternate until all is taken */
+    while (n > 0 && self->state == STATE_OPEN && r == 0) {
+        if (self->big != NULL) {
+            size_t k = big_receive(self, src, n);
+            src += k;
+            n -= k;
+            process_replies(self);
+            continue;
+        }
+        /* if a large reply starts in this chunk, big_start() moves its
+         * part of the chunk out of the parser into the reply's object */
+        r = resp_feed(&self->parser, src, n);
+        n = 0;
+        process_replies(self);
+    }
+    self->in_data_received = 0;
     PyBuffer_Release(&view);
     if (r < 0) {
         return NULL;
     }
-    self->in_data_received = 1;
-    process_replies(self);
-    self->in_data_received = 0;
     Py_RETURN_NONE;
 }
 
@@ -1103,6 +1323,8 @@ Protocol_traverse(ProtocolObject *self, visitproc visit, void *arg)
     Py_VISIT(self->tx_db);
     Py_VISIT(self->channels);
     Py_VISIT(self->patterns);
+    Py_VISIT(self->big);
+    Py_VISIT(self->big_retired);
     for (size_t i = 0; i < self->count; i++) {
         waiter *w = &self->ring[(self->head + i) & (self->cap - 1)];
         Py_VISIT(w->fut);
@@ -1126,6 +1348,8 @@ Protocol_clear(ProtocolObject *self)
     Py_CLEAR(self->tx_db);
     Py_CLEAR(self->channels);
     Py_CLEAR(self->patterns);
+    Py_CLEAR(self->big);
+    Py_CLEAR(self->big_retired);
     while (self->count) {
         waiter w = ring_pop(self);
         waiter_release(&w);

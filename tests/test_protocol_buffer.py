@@ -98,3 +98,72 @@ async def test_protocol_error_through_buffer_views_fails_pending():
         await fut
     assert type(info.value).__name__ == "ProtocolError"
     assert conn.closed and conn.transport.closed
+
+
+def _measure_peak(func):
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        func()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize("buffered", [True, False])
+async def test_large_reply_goes_straight_into_its_object(buffered):
+    size = 20 * 1024 * 1024
+    payload = bytes(range(256)) * (size // 256)
+    reply = b"$%d\r\n%s\r\n+OK\r\n" % (size, payload)
+    conn = await connected()
+    futs = [conn.execute("GET", "big"), conn.execute("PING")]
+
+    def deliver():
+        if buffered:
+            feed(conn, reply)
+        else:
+            for i in range(0, len(reply), 65536):
+                conn.data_received(reply[i : i + 65536])
+
+    peak = _measure_peak(deliver)
+    result = await futs[0]
+    assert result == payload and type(result) is bytes
+    assert await futs[1] == b"OK"
+    # grows with what arrived, never a second full copy
+    assert peak < 1.3 * size, peak / size
+    conn.close()
+
+
+async def test_large_reply_decoded_and_checked():
+    size = 2 * 1024 * 1024
+    conn = await connected()
+    fut = conn.execute("GET", "k", encoding="utf-8")
+    feed(conn, b"$%d\r\n%s\r\n" % (size, b"\xc3\xa9" * (size // 2)))
+    assert await fut == "\xe9" * (size // 2)
+    bad = conn.execute("GET", "k")
+    after = conn.execute("PING")
+    feed(conn, b"$%d\r\n%sXX" % (size, b"a" * size))  # no CRLF after the payload
+    for fut in (bad, after):
+        with pytest.raises(Exception) as info:
+            await fut
+        assert type(info.value).__name__ == "ProtocolError"
+    assert conn.closed
+
+
+async def test_large_reply_with_a_view_kept_alive_while_it_grows():
+    size = 3 * 1024 * 1024
+    conn = await connected()
+    fut = conn.execute("GET", "k")
+    feed(conn, b"$%d\r\n" % size + b"a" * 1000)
+    held = conn.get_buffer(-1)  # a view into the reply's object, kept alive
+    held[:1000] = b"b" * 1000
+    conn.buffer_updated(1000)
+    feed(conn, b"c" * (size - 2000) + b"\r\n")  # the object grows while held lives
+    result = await fut
+    assert result == b"a" * 1000 + b"b" * 1000 + b"c" * (size - 2000)
+    held[:1] = b"z"  # memory still valid (kept alive), and result unchanged
+    assert result[:1] == b"a"
+    del held, result
+    gc.collect()
+    conn.close()
