@@ -3,6 +3,9 @@
 
     python bench/bench_parser.py [--quick] [--runs N]
 
+(bench/run.py runs the same two inputs as its "P" rows; this script adds the
+pure-Python PyReader and prints times and MB/s.)
+
 No server involved. Two inputs, each fed in 64 KiB chunks, draining gets()
 after every feed (as a protocol's data_received would):
 
@@ -23,13 +26,8 @@ import time
 
 from _common import describe_machine, import_checkout_aioredis
 
-aioredis = import_checkout_aioredis()
-from aioredis.parser import PyReader, Reader  # noqa: E402
-
-try:
-    import hiredis
-except ImportError:
-    sys.exit("hiredis is needed: pip install 'hiredis>=3'")
+# The helpers below are also used by bench/worker.py (the "P" rows of
+# bench/run.py); the readers are imported in main() only.
 
 CHUNK = 64 * 1024
 PAYLOAD = b"0123456789abcdef"
@@ -111,6 +109,15 @@ def main():
                     help="PyReader input is this many times smaller (default 10)")
     ap.add_argument("--no-py", action="store_true", help="skip PyReader")
     args = ap.parse_args()
+
+    aioredis = import_checkout_aioredis()
+    from aioredis.parser import PyReader, Reader
+
+    try:
+        import hiredis
+    except ImportError:
+        sys.exit("hiredis is needed: pip install 'hiredis>=3'")
+
     runs = args.runs or (2 if args.quick else 7)
     n_small = 20_000 if args.quick else 1_000_000
     n_array = 2_000 if args.quick else 100_000

@@ -1,0 +1,464 @@
+#!/usr/bin/env python
+"""One client, one process: run by bench/run.py with that client's own python.
+
+    python bench/worker.py bench  CLIENT HOST PORT [--quick] [--workloads W1,W2,...]
+    python bench/worker.py memory CLIENT HOST PORT [--quick]
+    python bench/worker.py parser [--quick] [--runs N]
+
+``bench``: connects, runs every workload once as a warm-up (redis-py opens its
+pool's connections then), then ``--rounds`` times measured, interleaved; the
+fastest round of each workload counts (the machine is shared: a slow round is
+someone else's work). ``memory``: one GET of the
+big value, peak RSS growth of this process. ``parser``: our C Reader against
+hiredis.Reader, no server. Prints one line ``RESULT {json}`` (or ``SKIP
+reason`` when the client cannot run in this environment, e.g. no uvloop).
+
+Only the standard library is imported at the top: each client's library is
+imported inside its adapter, in the virtualenv made for it by run.py.
+"""
+
+import argparse
+import asyncio
+import gc
+import json
+import os
+import sys
+import time
+
+import _common as C
+
+CLIENTS = ("ours", "ours-uvloop", "redis-py", "aioredis-1.3.1", "aioredis-1.3.1-uvloop",
+           "coredis", "glide")
+
+
+class Skip(Exception):
+    """The client cannot run in this environment (reported, not an error)."""
+
+
+def _version(dist):
+    try:
+        from importlib.metadata import version
+        return version(dist)
+    except Exception:  # noqa: BLE001
+        return "?"
+
+
+# -- adapters: the library's own bound methods, no wrapper per command --------
+#
+# Each adapter has: async open(), async close(), set/get (the library's bound
+# methods), w3(keys, value) (one pipeline of len(keys) SETs), lrange(key),
+# hgetall(key), mget(keys), and info (a string for the report).
+
+class Ours:
+    """This checkout: one connection (``create_redis``), implicitly pipelined."""
+
+    def __init__(self, address, s):
+        self.address, self.s = address, s
+
+    async def open(self):
+        aioredis = C.import_checkout_aioredis()
+        self.r = r = await aioredis.create_redis(self.address)
+        self.set, self.get = r.set, r.get
+        self.pipeline_kind = "pipeline()"
+        try:
+            tr = r.pipeline()
+            tr.set(b"bench:probe", C.VALUE)
+            tr.get(b"bench:probe")
+            if await tr.execute() != [True, C.VALUE]:
+                raise AssertionError("unexpected pipeline results")
+        except Exception as exc:  # noqa: BLE001  (not there yet, or broken)
+            self.pipeline_kind = f"implicit (gather; pipeline() unusable: {type(exc).__name__}: {exc})"
+            self.w3 = self._w3_gather
+        self.info = (f"aioredis {aioredis.__version__} from {aioredis.__file__}, "
+                     f"W3 via {self.pipeline_kind}")
+
+    async def w3(self, keys, value):
+        tr = self.r.pipeline()
+        for k in keys:
+            tr.set(k, value)
+        return await tr.execute()
+
+    async def _w3_gather(self, keys, value):
+        set_ = self.r.set
+        return await asyncio.gather(*[set_(k, value) for k in keys])
+
+    def lrange(self, key):
+        return self.r.lrange(key, 0, -1)
+
+    def hgetall(self, key):
+        return self.r.hgetall(key)
+
+    def mget(self, keys):
+        return self.r.mget(*keys)
+
+    async def close(self):
+        self.r.close()
+        await self.r.wait_closed()
+
+
+class Aioredis13(Ours):
+    """aioredis 1.3.1 from PyPI (its own virtualenv): one connection, hiredis."""
+
+    async def open(self):
+        if C.ROOT in [os.path.abspath(p) for p in sys.path if p]:
+            raise RuntimeError("the checkout is on sys.path: would import the wrong aioredis")
+        import aioredis
+        import aioredis.parser
+        import hiredis
+
+        if aioredis.__version__ != "1.3.1":
+            raise RuntimeError(f"expected aioredis 1.3.1, imported {aioredis.__version__} "
+                               f"from {aioredis.__file__}")
+        if aioredis.parser.Reader is not hiredis.Reader:
+            raise RuntimeError("aioredis 1.3.1 is not using hiredis")
+        self.r = r = await aioredis.create_redis(self.address)
+        self.set, self.get = r.set, r.get
+        self.info = f"aioredis {aioredis.__version__} + hiredis {hiredis.__version__}"
+
+
+class RedisPy:
+    """redis-py's asyncio client with hiredis, RESP2; a pool with room for
+    one connection per W2 task (redis-py opens one per concurrent command)."""
+
+    def __init__(self, address, s):
+        self.address, self.s = address, s
+
+    async def open(self):
+        import redis
+        import redis.asyncio
+        import redis.utils
+
+        host, port = self.address
+        pool = redis.asyncio.ConnectionPool(
+            host=host, port=port, protocol=2, max_connections=max(100, self.s["w2_tasks"]))
+        self.r = r = redis.asyncio.Redis(connection_pool=pool)
+        await r.ping()
+        parser = type(pool.connection_class(**pool.connection_kwargs)._parser).__name__
+        if not redis.utils.HIREDIS_AVAILABLE or "Hiredis" not in parser:
+            raise RuntimeError(f"redis-py is not using hiredis (parser {parser})")
+        self.set, self.get = r.set, r.get
+        self.info = (f"redis-py {redis.__version__} + hiredis {_version('hiredis')} "
+                     f"({parser}, RESP2, ConnectionPool(max_connections={pool.max_connections}))")
+
+    async def w3(self, keys, value):
+        p = self.r.pipeline(transaction=False)
+        for k in keys:
+            p.set(k, value)
+        return await p.execute()
+
+    def lrange(self, key):
+        return self.r.lrange(key, 0, -1)
+
+    def hgetall(self, key):
+        return self.r.hgetall(key)
+
+    def mget(self, keys):
+        return self.r.mget(keys)
+
+    async def close(self):
+        await self.r.aclose()
+        await self.r.connection_pool.disconnect()
+
+
+class Coredis:
+    """coredis with its defaults (its own connection pool; RESP3)."""
+
+    def __init__(self, address, s):
+        self.address, self.s = address, s
+
+    async def open(self):
+        import coredis
+
+        host, port = self.address
+        self.r = r = coredis.Redis(host=host, port=port)
+        if hasattr(r, "__aenter__"):
+            await r.__aenter__()
+        await r.ping()
+        self.set, self.get = r.set, r.get
+        self.info = f"coredis {coredis.__version__}, default pool ({type(r.connection_pool).__name__})"
+
+    async def w3(self, keys, value):
+        async with self.r.pipeline(transaction=False) as p:
+            results = [p.set(k, value) for k in keys]
+        return [await f for f in results]
+
+    def lrange(self, key):
+        return self.r.lrange(key, 0, -1)
+
+    def hgetall(self, key):
+        return self.r.hgetall(key)
+
+    def mget(self, keys):
+        return self.r.mget(keys)
+
+    async def close(self):
+        if hasattr(self.r, "__aexit__"):
+            await self.r.__aexit__(None, None, None)
+
+
+class Glide:
+    """valkey-glide (Rust core): one multiplexed connection, RESP2 asked for."""
+
+    def __init__(self, address, s):
+        self.address, self.s = address, s
+
+    async def open(self):
+        from glide import (Batch, GlideClient, GlideClientConfiguration, NodeAddress,
+                           ProtocolVersion)
+
+        self._Batch = Batch
+        host, port = self.address
+        cfg = GlideClientConfiguration([NodeAddress(host, port)], protocol=ProtocolVersion.RESP2,
+                                       request_timeout=60_000)
+        self.r = r = await GlideClient.create(cfg)
+        self.set, self.get = r.set, r.get
+        self.info = f"valkey-glide {_version('valkey-glide')} (RESP2, request_timeout 60 s)"
+
+    async def w3(self, keys, value):
+        b = self._Batch(is_atomic=False)
+        for k in keys:
+            b.set(k, value)
+        return await self.r.exec(b, raise_on_error=True)
+
+    def lrange(self, key):
+        return self.r.lrange(key, 0, -1)
+
+    def hgetall(self, key):
+        return self.r.hgetall(key)
+
+    def mget(self, keys):
+        return self.r.mget(keys)
+
+    async def close(self):
+        await self.r.close()
+
+
+ADAPTERS = {
+    "ours": Ours,
+    "redis-py": RedisPy,
+    "aioredis-1.3.1": Aioredis13,
+    "coredis": Coredis,
+    "glide": Glide,
+}
+
+
+# -- workloads ----------------------------------------------------------------
+
+def workloads(c, s):
+    """{name: (coroutine function, commands counted)} for adapter c."""
+    v = C.VALUE
+    k1, k2, k3 = C.w1_keys(s), C.w2_keys(s), C.w3_keys(s)
+    mkeys = C.w4_mget_keys(s)
+    big = b"y" * s["w5_size"]
+
+    async def w1():
+        set_, get_ = c.set, c.get
+        for k in k1:
+            await set_(k, v)
+            if await get_(k) != v:
+                raise AssertionError("W1: bad GET reply")
+
+    async def w2():
+        get_ = c.get
+        n = s["w2_gets"]
+
+        async def task(k):
+            for _ in range(n):
+                if await get_(k) != v:
+                    raise AssertionError("W2: bad GET reply")
+
+        await asyncio.gather(*[task(k) for k in k2])
+
+    async def w3():
+        w3_ = c.w3
+        for _ in range(s["w3_pipes"]):
+            res = await w3_(k3, v)
+            if len(res) != len(k3):
+                raise AssertionError(f"W3: {len(res)} results for {len(k3)} SETs")
+
+    async def w4_lrange():
+        for _ in range(s["w4_lrange_reps"]):
+            if len(await c.lrange(C.W4_LIST)) != s["w4_list"]:
+                raise AssertionError("W4: bad LRANGE reply")
+
+    async def w4_hgetall():
+        for _ in range(s["w4_hgetall_reps"]):
+            if len(await c.hgetall(C.W4_HASH)) != s["w4_hash"]:
+                raise AssertionError("W4: bad HGETALL reply")
+
+    async def w4_mget():
+        for _ in range(s["w4_mget_reps"]):
+            res = await c.mget(mkeys)
+            if len(res) != len(mkeys) or res[-1] != v:
+                raise AssertionError("W4: bad MGET reply")
+
+    async def w5():
+        set_, get_ = c.set, c.get
+        for _ in range(s["w5_reps"]):
+            await set_(C.W5_KEY, big)
+            if len(await get_(C.W5_KEY)) != len(big):
+                raise AssertionError("W5: bad GET reply")
+
+    return {
+        "W1": (w1, 2 * s["w1_n"]),
+        "W2": (w2, s["w2_tasks"] * s["w2_gets"]),
+        "W3": (w3, s["w3_pipes"] * s["w3_size"]),
+        "W4-LRANGE": (w4_lrange, s["w4_lrange_reps"]),
+        "W4-HGETALL": (w4_hgetall, s["w4_hgetall_reps"]),
+        "W4-MGET": (w4_mget, s["w4_mget_reps"]),
+        "W5": (w5, 2 * s["w5_reps"]),
+    }
+
+
+def _run_loop(client, coro_fn):
+    """Run coro_fn() on asyncio's default loop, or uvloop for *-uvloop clients."""
+    if client.endswith("-uvloop"):
+        try:
+            import uvloop
+        except ImportError as exc:
+            raise Skip(f"uvloop not importable in {sys.executable}: {exc}") from None
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            return runner.run(coro_fn()), f"uvloop {uvloop.__version__}"
+    return asyncio.run(coro_fn()), "asyncio"
+
+
+def _adapter(client, address, s):
+    base = client[:-len("-uvloop")] if client.endswith("-uvloop") else client
+    return ADAPTERS[base](address, s)
+
+
+def cmd_bench(args):
+    s = C.sizes(args.quick)
+    address = (args.host, args.port)
+    only = args.workloads.split(",") if args.workloads else None
+
+    async def main():
+        c = _adapter(args.client, address, s)
+        await c.open()
+        try:
+            wl = workloads(c, s)
+            names = [w for w in wl if only is None or w in only]
+            for w in names:  # warm-up, not counted
+                await wl[w][0]()
+            best = {}
+            for _ in range(args.rounds):  # interleaved: W1..W5, W1..W5, ...
+                for w in names:
+                    fn, ops = wl[w]
+                    gc.collect()
+                    t0 = time.perf_counter()
+                    await fn()
+                    dt = time.perf_counter() - t0
+                    best[w] = min(best.get(w, dt), dt)
+            return {"info": c.info, "results": {w: wl[w][1] / dt for w, dt in best.items()}}
+        finally:
+            await c.close()
+
+    res, loop = _run_loop(args.client, main)
+    res["info"] += f"; loop {loop}"
+    return res
+
+
+# -- memory: peak RSS growth while reading one big reply ----------------------
+
+def _status(field):
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError(f"{field} not in /proc/self/status")
+
+
+def _reset_peak():
+    """Reset VmHWM to the current RSS (Linux >= 4.0); False if not allowed."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def cmd_memory(args):
+    s = C.sizes(args.quick)
+    size = s["mem_size"]
+
+    async def main():
+        c = _adapter(args.client, (args.host, args.port), s)
+        await c.open()
+        try:
+            assert await c.get(C.ABSENT_KEY) is None  # a round trip first
+            gc.collect()
+            before = _status("VmRSS")
+            reset = _reset_peak()
+            v = await c.get(C.MEM_KEY)
+            peak = _status("VmHWM")
+            if len(v) != size:
+                raise AssertionError(f"GET returned {len(v)} bytes, expected {size}")
+            del v
+            return {"info": c.info, "results": {"M": (peak - before) / size},
+                    "notes": {"rss_before": before, "peak": peak, "size": size,
+                              "peak_reset": reset}}
+        finally:
+            await c.close()
+
+    res, loop = _run_loop(args.client, main)
+    res["info"] += f"; loop {loop}"
+    return res
+
+
+
+# -- parser: our C Reader against hiredis.Reader, no server -------------------
+
+def cmd_parser(args):
+    s = C.sizes(args.quick)
+    C.import_checkout_aioredis()
+    import bench_parser as P
+    from aioredis.parser import Reader
+
+    readers = [("ours", Reader)]
+    info = "aioredis.parser.Reader"
+    try:
+        import hiredis
+        readers.append(("hiredis", hiredis.Reader))
+        info += f" vs hiredis {hiredis.__version__}.Reader"
+    except ImportError:
+        info += " (hiredis not importable: no comparison)"
+    out = {}
+    unit, n = P.make_small(s["p_small"])
+    cases = [("P-small", P.chunks(unit * n), s["p_small"], s["p_small"], P.PAYLOAD),
+             ("P-array", P.chunks(P.make_array(s["p_array"])), 1, s["p_array"],
+              [P.PAYLOAD] * s["p_array"])]
+    for name, pieces, n_replies, n_items, last in cases:
+        for _, cls in readers:
+            P.check(cls, pieces, n_replies, last)
+        times = P.bench(readers, pieces, args.runs)
+        for rname, t in times.items():
+            out[f"{name}:{rname}"] = n_items / t
+    return {"info": info, "results": out}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("mode", choices=("bench", "memory", "parser"))
+    ap.add_argument("client", nargs="?", choices=CLIENTS)
+    ap.add_argument("host", nargs="?")
+    ap.add_argument("port", nargs="?", type=int)
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--workloads", default="", help="comma-separated subset (bench mode)")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="measured rounds after the warm-up; the fastest counts (bench mode)")
+    ap.add_argument("--runs", type=int, default=3, help="interleaved runs per reader (parser mode)")
+    args = ap.parse_args()
+    if args.mode != "parser" and (args.client is None or args.port is None):
+        ap.error(f"{args.mode} needs CLIENT HOST PORT")
+    try:
+        res = {"bench": cmd_bench, "memory": cmd_memory, "parser": cmd_parser}[args.mode](args)
+    except Skip as exc:
+        print("SKIP", exc, flush=True)
+        return
+    res["python"] = sys.executable
+    print("RESULT", json.dumps(res), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,71 @@
+"""The benchmark must keep running: bench/run.py --quick, this library only.
+
+Not a timed test: it checks that the script exits 0 and prints a row with a
+figure for this library for every workload (W1-W5, P, M). No virtualenv is
+made and nothing is installed: AIOREDIS_BENCH_VENVS points at an empty
+directory, so the peers asked for are reported as not set up and skipped,
+which is also checked. The script starts its own redis-server.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RUN = os.path.join(ROOT, "bench", "run.py")
+
+# first cell of each row (a prefix) -> the row must hold a figure for us
+ROWS = {
+    "W1": r"\| W1 \d",
+    "W2": r"\| W2 \d",
+    "W3": r"\| W3 \d",
+    "W4 LRANGE": r"\| W4 LRANGE ",
+    "W4 HGETALL": r"\| W4 HGETALL ",
+    "W4 MGET": r"\| W4 MGET ",
+    "W5": r"\| W5 \d",
+    "P small": r"\| P [\d,]+ × `\$16` bulk replies ",
+    "P array": r"\| P 1 × [\d,]+-element array ",
+    "M": r"\| M GET [\d.]+ MB",
+}
+FIGURE = re.compile(r"^\d+(\.\d+)?( ?[kM])?×?$")
+
+
+def _redis_server():
+    binary = os.environ.get("REDIS_SERVER") or "redis-server"
+    if shutil.which(binary) is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"{binary} not found (CI must have it)")
+        pytest.skip(f"{binary} not found")
+    return binary
+
+
+def test_bench_quick_runs(tmp_path):
+    _redis_server()
+    venvs = tmp_path / "venvs"
+    venvs.mkdir()
+    env = dict(os.environ, AIOREDIS_BENCH_VENVS=str(venvs))
+    env.pop("PYTHONPATH", None)
+    proc = subprocess.run(
+        [sys.executable, RUN, "--quick", "--clients", "ours,ours-uvloop,redis-py"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )
+    out = proc.stdout
+    assert proc.returncode == 0, f"exit {proc.returncode}\n{out[-3000:]}\n{proc.stderr[-3000:]}"
+
+    lines = out.splitlines()
+    for name, pattern in ROWS.items():
+        rows = [ln for ln in lines if re.match(pattern, ln)]
+        assert rows, f"no row for {name} in:\n{out}"
+        ours = rows[0].split("|")[2].strip()  # the first client column is ours (asyncio)
+        assert FIGURE.match(ours), f"{name}: no figure for this library: {rows[0]!r}"
+
+    # the checkout's aioredis, not an installed copy
+    assert f"aioredis from {os.path.join(ROOT, 'aioredis', '__init__.py')}" in out
+    # the absent peer is skipped cleanly, and nothing was installed
+    assert re.search(r"^- redis-py\+hiredis: .*not set up", out, re.M), out
+    assert list(venvs.iterdir()) == []
+    assert "Targets" in out
