@@ -49,6 +49,14 @@ def _decode(msg, encoding, decoder):
     return msg
 
 
+def _decode_message(msg, is_pattern, encoding, decoder):
+    """A message as get() returns it: decoded, or ``(channel, decoded)`` for a pattern."""
+    if is_pattern:
+        dest, msg = msg
+        return dest, _decode(msg, encoding, decoder)
+    return _decode(msg, encoding, decoder)
+
+
 class _MessageQueue:
     """A deque plus one waiter: what Channel and Receiver share."""
 
@@ -155,10 +163,7 @@ class Channel(AbcChannel):
         item = await self._queue.get()
         if item is _END:
             return None
-        if self._is_pattern:
-            dest, msg = item
-            return dest, _decode(msg, encoding, decoder)
-        return _decode(item, encoding, decoder)
+        return _decode_message(item, self._is_pattern, encoding, decoder)
 
     async def get_json(self, encoding="utf-8"):
         """The next message decoded as JSON."""
@@ -203,13 +208,9 @@ class _Sender(AbcChannel):
     def __repr__(self):
         return f"<_Sender name:{self._name!r}, is_pattern:{self._is_pattern}, receiver:{self._receiver!r}>"
 
-    @property
-    def name(self):
-        return self._name
-
-    @property
-    def is_pattern(self):
-        return self._is_pattern
+    # the same read-only properties as Channel's (both keep _name and _is_pattern)
+    name = Channel.name
+    is_pattern = Channel.is_pattern
 
     @property
     def is_active(self):
@@ -298,19 +299,12 @@ class Receiver:
         if item is _END:
             return None
         sender, msg = item
-        if sender.is_pattern:
-            dest, msg = msg
-            return sender, (dest, _decode(msg, encoding, decoder))
-        return sender, _decode(msg, encoding, decoder)
+        return sender, _decode_message(msg, sender.is_pattern, encoding, decoder)
 
-    async def wait_message(self):
-        """Wait for a message; True if one is ready, False at the end."""
-        await self._queue.wait_item()
-        return self.is_active
+    # the same as Channel's: wait on the queue, then is_active; iterate with iter()
+    wait_message = Channel.wait_message
+    __aiter__ = Channel.__aiter__
 
     def iter(self, *, encoding=None, decoder=None):
         """An async iterator of ``(sender, message)`` until the receiver stops."""
         return _iterate(self, encoding, decoder)
-
-    def __aiter__(self):
-        return self.iter()

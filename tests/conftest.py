@@ -7,6 +7,8 @@
   arguments (``start_redis('--requirepass', 'secret')``); they are stopped at
   teardown.  Used even when ``$REDIS_URL`` is set.
 * ``flush``: FLUSHALL on the shared server before the test.
+* ``Reader`` (no server): the RESP reader class under test, parametrized over
+  the C ``aioredis.parser.Reader`` and the pure-Python ``PyReader``.
 
 The binary is ``$REDIS_SERVER`` or ``redis-server`` on ``$PATH``.  When it is
 missing the tests that need it are skipped locally, but FAIL when ``$CI`` is
@@ -16,6 +18,9 @@ set: a missing server must never be hidden in CI.
 (``asyncio.Runner``), a timeout, and a loop exception handler; anything that
 reaches the handler ("Future exception was never retrieved", "data_received()
 call failed", ...) fails the test.
+
+Plain helpers shared by the test modules (clients, key names, recorders)
+are in helpers.py.
 """
 
 import asyncio
@@ -32,6 +37,10 @@ import traceback
 import urllib.parse
 
 import pytest
+
+pytest.register_assert_rewrite("helpers")  # its asserts explain failures like the tests' own
+
+from helpers import load_c_reader, load_py_reader  # noqa: E402 - after register_assert_rewrite
 
 ASYNC_TEST_TIMEOUT = 30.0
 SERVER_START_TIMEOUT = 10.0
@@ -385,3 +394,14 @@ def flush(redis_server):
     reply = redis_server.command("FLUSHALL")
     assert reply == b"OK", reply
     return redis_server
+
+
+# ---------------------------------------------------------------------------
+# RESP readers (no server)
+# ---------------------------------------------------------------------------
+
+
+@pytest.fixture(params=["Reader", "PyReader"])
+def Reader(request):
+    """The reader class under test: the C one or the pure-Python one."""
+    return load_c_reader() if request.param == "Reader" else load_py_reader()

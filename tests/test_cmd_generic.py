@@ -1,56 +1,14 @@
 """GenericCommandsMixin against a real redis-server (see conftest.py)."""
 
 import asyncio
-import contextlib
 import time
-import uuid
 
 import pytest
+from helpers import client, key_maker, nothing_sent
 
-import aioredis
 from aioredis import ReplyError
 
-
-# ---------------------------------------------------------------------------
-# helpers
-# ---------------------------------------------------------------------------
-
-
-def key(name="k"):
-    return f"aioredis-test:generic:{uuid.uuid4().hex}:{name}"
-
-
-@contextlib.asynccontextmanager
-async def client(server, **kwargs):
-    if server.password:
-        kwargs.setdefault("password", server.password)
-    redis = await aioredis.create_redis(server.tcp_address, **kwargs)
-    try:
-        yield redis
-    finally:
-        redis.close()
-        await asyncio.wait_for(redis.wait_closed(), 5)
-
-
-def command_calls(server, name):
-    """How many times the server saw command ``name`` (including rejected calls)."""
-    info = server.command("INFO", "commandstats").decode()
-    for line in info.splitlines():
-        if line.startswith(f"cmdstat_{name}:"):
-            fields = dict(kv.split("=", 1) for kv in line.split(":", 1)[1].split(","))
-            return sum(int(fields.get(f, 0)) for f in ("calls", "rejected_calls", "failed_calls"))
-    return 0
-
-
-@contextlib.asynccontextmanager
-async def nothing_sent(redis, server, *names):
-    """Assert that the block sends none of the commands ``names`` to the server."""
-    before = {name: command_calls(server, name) for name in names}
-    yield
-    # FIFO: once this reply is in, everything queued before it was processed
-    assert await redis.execute(b"ECHO", b"sync", encoding=None) == b"sync"
-    after = {name: command_calls(server, name) for name in names}
-    assert after == before
+key = key_maker("aioredis-test:generic")
 
 
 # ---------------------------------------------------------------------------

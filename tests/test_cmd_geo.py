@@ -1,14 +1,10 @@
 """Geo commands (GeoCommandsMixin) against a real redis-server."""
 
-import contextlib
-import uuid
-
 import pytest
+from helpers import assert_still_in_sync, client, key_maker, sent
 
-import aioredis
 from aioredis import ReplyError
 from aioredis.commands.geo import GeoMember, GeoPoint
-from aioredis.util import _NOTSET
 
 # Redis' own documentation example
 PALERMO = (13.361389, 38.115556)
@@ -19,46 +15,7 @@ PALERMO_SCORE = 3479099956230698
 CATANIA_SCORE = 3479447370796909
 
 
-def key(name="g"):
-    return f"aioredis-test:geo:{uuid.uuid4().hex}:{name}"
-
-
-@contextlib.asynccontextmanager
-async def client(server, **kwargs):
-    if server.password:
-        kwargs.setdefault("password", server.password)
-    redis = await aioredis.create_redis(server.tcp_address, **kwargs)
-    try:
-        yield redis
-    finally:
-        redis.close()
-        await redis.wait_closed()
-
-
-class Recorder:
-    """A stand-in connection: records what would be sent, sends nothing."""
-
-    def __init__(self):
-        self.calls = []
-
-    def execute(self, command, *args, encoding=_NOTSET, convert=None):
-        self.calls.append((command, args, encoding, convert))
-        return None
-
-
-def sent(call):
-    """The single command recorded by ``call(redis)`` on a Recorder."""
-    rec = Recorder()
-    call(aioredis.Redis(rec))
-    assert len(rec.calls) == 1, rec.calls
-    command, args, _encoding, _convert = rec.calls[0]
-    return (command, *args)
-
-
-async def assert_still_in_sync(redis):
-    """A validation error sent nothing: the next reply belongs to the next command."""
-    marker = uuid.uuid4().hex
-    assert await redis.echo(marker) == marker.encode()
+key = key_maker("aioredis-test:geo", "g")
 
 
 async def sicily(redis):

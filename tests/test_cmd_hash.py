@@ -1,47 +1,13 @@
 """HashCommandsMixin against a real redis-server."""
 
-import contextlib
-import uuid
-
 import pytest
+from helpers import auth_kwargs, client, key_maker, recording
 
 import aioredis
 from aioredis import ReplyError
 
 
-def key(name="h"):
-    return f"aioredis-test:hash:{uuid.uuid4().hex}:{name}"
-
-
-def auth_kwargs(server):
-    return {"password": server.password} if server.password else {}
-
-
-@contextlib.asynccontextmanager
-async def client(server, **kwargs):
-    redis = await aioredis.create_redis(server.tcp_address, **{**auth_kwargs(server), **kwargs})
-    try:
-        yield redis
-    finally:
-        redis.close()
-        await redis.wait_closed()
-
-
-@contextlib.contextmanager
-def recording(redis):
-    """Record every command ``redis`` sends (wraps its bound execute)."""
-    sent = []
-    original = redis._execute
-
-    def execute(*args, **kwargs):
-        sent.append(args)
-        return original(*args, **kwargs)
-
-    redis._execute = execute
-    try:
-        yield sent
-    finally:
-        redis._execute = original
+key = key_maker("aioredis-test:hash", "h")
 
 
 async def test_hdel(redis_server):

@@ -1,29 +1,14 @@
 """HyperLogLogCommandsMixin against a real redis-server (see conftest.py)."""
 
 import asyncio
-import contextlib
-import uuid
 
 import pytest
+from helpers import client, key_maker
 
-import aioredis
 from aioredis import ReplyError
 
 
-def key(name="k"):
-    return f"aioredis-test:hll:{uuid.uuid4().hex}:{name}"
-
-
-@contextlib.asynccontextmanager
-async def client(server, **kwargs):
-    if server.password:
-        kwargs.setdefault("password", server.password)
-    redis = await aioredis.create_redis(server.tcp_address, **kwargs)
-    try:
-        yield redis
-    finally:
-        redis.close()
-        await asyncio.wait_for(redis.wait_closed(), 5)
+key = key_maker("aioredis-test:hll")
 
 
 async def test_methods_return_futures_not_coroutines(redis_server):

@@ -1,35 +1,16 @@
 """Scripting commands (ScriptingCommandsMixin) against real redis-servers."""
 
 import asyncio
-import contextlib
 import hashlib
 import uuid
 
 import pytest
+from helpers import assert_still_in_sync, client, key_maker
 
-import aioredis
 from aioredis import ReplyError
 
 
-def key(name="k"):
-    return f"aioredis-test:script:{uuid.uuid4().hex}:{name}"
-
-
-@contextlib.asynccontextmanager
-async def client(server, **kwargs):
-    if server.password:
-        kwargs.setdefault("password", server.password)
-    redis = await aioredis.create_redis(server.tcp_address, **kwargs)
-    try:
-        yield redis
-    finally:
-        redis.close()
-        await redis.wait_closed()
-
-
-async def assert_still_in_sync(redis):
-    marker = uuid.uuid4().hex
-    assert await redis.echo(marker) == marker.encode()
+key = key_maker("aioredis-test:script")
 
 
 def sha1(script):

@@ -5,68 +5,25 @@ servers from ``start_redis``; the rest use the shared ``redis_server``.
 """
 
 import asyncio
-import contextlib
 import os
 import time
 import uuid
 
 import pytest
+from helpers import Recorder, assert_still_in_sync, client, key_maker, recorded, sent
 
 import aioredis
 from aioredis import ConnectionClosedError, ConnectionForcedCloseError, ReplyError
 from aioredis.commands.server import MasterInfo, MasterSlaveInfo, SentinelInfo, SlaveInfo
-from aioredis.util import _NOTSET
 
 
-def key(name="k"):
-    return f"aioredis-test:server:{uuid.uuid4().hex}:{name}"
-
-
-@contextlib.asynccontextmanager
-async def client(server, **kwargs):
-    if server.password:
-        kwargs.setdefault("password", server.password)
-    redis = await aioredis.create_redis(server.tcp_address, **kwargs)
-    try:
-        yield redis
-    finally:
-        redis.close()
-        await redis.wait_closed()
-
-
-class Recorder:
-    """A stand-in connection: records what would be sent, sends nothing."""
-
-    def __init__(self):
-        self.calls = []
-
-    def execute(self, command, *args, encoding=_NOTSET, convert=None):
-        self.calls.append((command, args, encoding, convert))
-        return None
-
-
-def recorded(call):
-    """(command tuple, encoding, convert) of the single command ``call(redis)`` sends."""
-    rec = Recorder()
-    call(aioredis.Redis(rec))
-    assert len(rec.calls) == 1, rec.calls
-    command, args, encoding, convert = rec.calls[0]
-    return (command, *args), encoding, convert
-
-
-def sent(call):
-    return recorded(call)[0]
+key = key_maker("aioredis-test:server")
 
 
 def convert_with(call, reply):
     """Apply the converter ``call(redis)`` installs to a canned reply."""
     _, _, convert = recorded(call)
     return reply if convert is None else convert(reply)
-
-
-async def assert_still_in_sync(redis):
-    marker = uuid.uuid4().hex
-    assert await redis.echo(marker) == marker.encode()
 
 
 async def wait_for(predicate_coro, timeout=5.0, what="condition"):

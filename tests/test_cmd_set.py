@@ -1,30 +1,12 @@
 """SetCommandsMixin against a real redis-server."""
 
-import contextlib
-import uuid
-
 import pytest
+from helpers import client, key_maker
 
-import aioredis
 from aioredis import ReplyError
 
 
-def key(name="s"):
-    return f"aioredis-test:set:{uuid.uuid4().hex}:{name}"
-
-
-def auth_kwargs(server):
-    return {"password": server.password} if server.password else {}
-
-
-@contextlib.asynccontextmanager
-async def client(server, **kwargs):
-    redis = await aioredis.create_redis(server.tcp_address, **{**auth_kwargs(server), **kwargs})
-    try:
-        yield redis
-    finally:
-        redis.close()
-        await redis.wait_closed()
+key = key_maker("aioredis-test:set", "s")
 
 
 async def test_sadd_scard(redis_server):

@@ -1,15 +1,12 @@
 """Sorted set commands (SortedSetCommandsMixin) against a real redis-server."""
 
 import asyncio
-import contextlib
 import time
-import uuid
 
 import pytest
+from helpers import assert_still_in_sync, client, key_maker, sent
 
-import aioredis
 from aioredis import ReplyError
-from aioredis.util import _NOTSET
 
 INF = float("inf")
 
@@ -19,52 +16,13 @@ PAIRS = [x for pair in zip(SCORES, MEMBERS) for x in pair]  # score, member, ...
 WITH_SCORES = list(zip(MEMBERS, SCORES))  # (member, score), ...
 
 
-def key(name="z"):
-    return f"aioredis-test:zset:{uuid.uuid4().hex}:{name}"
-
-
-@contextlib.asynccontextmanager
-async def client(server, **kwargs):
-    if server.password:
-        kwargs.setdefault("password", server.password)
-    redis = await aioredis.create_redis(server.tcp_address, **kwargs)
-    try:
-        yield redis
-    finally:
-        redis.close()
-        await redis.wait_closed()
+key = key_maker("aioredis-test:zset", "z")
 
 
 async def filled(redis, name="z"):
     k = key(name)
     assert await redis.zadd(k, *PAIRS) == 5
     return k
-
-
-class Recorder:
-    """A stand-in connection: records what would be sent, sends nothing."""
-
-    def __init__(self):
-        self.calls = []
-
-    def execute(self, command, *args, encoding=_NOTSET, convert=None):
-        self.calls.append((command, args, encoding, convert))
-        return None
-
-
-def sent(call):
-    """The single command recorded by ``call(redis)`` on a Recorder."""
-    rec = Recorder()
-    call(aioredis.Redis(rec))
-    assert len(rec.calls) == 1, rec.calls
-    command, args, _encoding, _convert = rec.calls[0]
-    return (command, *args)
-
-
-async def assert_still_in_sync(redis):
-    """A validation error sent nothing: the next reply belongs to the next command."""
-    marker = uuid.uuid4().hex
-    assert await redis.echo(marker) == marker.encode()
 
 
 # ---------------------------------------------------------------------------

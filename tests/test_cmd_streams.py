@@ -1,61 +1,19 @@
 """Streams commands (StreamsCommandsMixin) against a real redis-server."""
 
 import asyncio
-import contextlib
-import uuid
 from collections import OrderedDict
 
 import pytest
+from helpers import assert_still_in_sync, client, key_maker, sent
 
-import aioredis
 from aioredis import ReplyError
 from aioredis.commands.streams import _messages, _messages_by_stream
 from aioredis.errors import BusyGroupError
-from aioredis.util import _NOTSET
 
 FIELDS = OrderedDict([(b"field1", b"value1"), (b"field2", b"value2")])
 
 
-def key(name="s"):
-    return f"aioredis-test:stream:{uuid.uuid4().hex}:{name}"
-
-
-@contextlib.asynccontextmanager
-async def client(server, **kwargs):
-    if server.password:
-        kwargs.setdefault("password", server.password)
-    redis = await aioredis.create_redis(server.tcp_address, **kwargs)
-    try:
-        yield redis
-    finally:
-        redis.close()
-        await redis.wait_closed()
-
-
-class Recorder:
-    """A stand-in connection: records what would be sent, sends nothing."""
-
-    def __init__(self):
-        self.calls = []
-
-    def execute(self, command, *args, encoding=_NOTSET, convert=None):
-        self.calls.append((command, args, encoding, convert))
-        return None
-
-
-def sent(call):
-    """The single command recorded by ``call(redis)`` on a Recorder."""
-    rec = Recorder()
-    call(aioredis.Redis(rec))
-    assert len(rec.calls) == 1, rec.calls
-    command, args, _encoding, _convert = rec.calls[0]
-    return (command, *args)
-
-
-async def assert_still_in_sync(redis):
-    """A validation error sent nothing: the next reply belongs to the next command."""
-    marker = uuid.uuid4().hex
-    assert await redis.echo(marker) == marker.encode()
+key = key_maker("aioredis-test:stream", "s")
 
 
 async def filled(redis, n=3, name="s"):

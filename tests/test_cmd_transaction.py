@@ -1,27 +1,14 @@
 """WATCH / UNWATCH (TransactionsCommandsMixin) with raw MULTI/EXEC."""
 
-import contextlib
 import uuid
 
 import pytest
+from helpers import client, key_maker
 
 import aioredis
 
 
-def key(name="k"):
-    return f"aioredis-test:tx:{uuid.uuid4().hex}:{name}"
-
-
-@contextlib.asynccontextmanager
-async def client(server, **kwargs):
-    if server.password:
-        kwargs.setdefault("password", server.password)
-    redis = await aioredis.create_redis(server.tcp_address, **kwargs)
-    try:
-        yield redis
-    finally:
-        redis.close()
-        await redis.wait_closed()
+key = key_maker("aioredis-test:tx")
 
 
 async def run_transaction(redis, k, value):

@@ -10,13 +10,14 @@ import codecs
 import contextlib
 import gc
 import random
-import socket
 import sys
 import time
 import uuid
 import weakref
 
 import pytest
+from conftest import free_port
+from helpers import auth_kwargs, closing, key_maker
 
 import aioredis
 from aioredis import (
@@ -33,19 +34,7 @@ SECRET = "s3cr3t-Pa55word"
 # ---------------------------------------------------------------------------
 
 
-def free_port():
-    """A loopback port nothing listens on (bound, then released)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def key(name="k"):
-    return f"aioredis-test:{uuid.uuid4().hex}:{name}"
-
-
-def auth_kwargs(server):
-    return {"password": server.password} if server.password else {}
+key = key_maker("aioredis-test")
 
 
 @contextlib.asynccontextmanager
@@ -54,8 +43,7 @@ async def connect(address, **kwargs):
     try:
         yield conn
     finally:
-        conn.close()
-        await asyncio.wait_for(conn.wait_closed(), 5)
+        await closing(conn)
 
 
 def shared(server, **kwargs):

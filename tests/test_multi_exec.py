@@ -1,10 +1,9 @@
 """Redis.multi_exec() / aioredis.commands.MultiExec against a real redis-server."""
 
 import asyncio
-import contextlib
-import uuid
 
 import pytest
+from helpers import auth_kwargs, client, count_writes, key_maker, settle
 
 import aioredis
 from aioredis import (
@@ -19,45 +18,7 @@ from aioredis.commands.pipeline import MultiExec
 from aioredis.util import encode_command
 
 
-def key(name="k"):
-    return f"aioredis-test:multi:{uuid.uuid4().hex}:{name}"
-
-
-def auth(server):
-    return {"password": server.password} if server.password else {}
-
-
-@contextlib.asynccontextmanager
-async def client(server, **kwargs):
-    redis = await aioredis.create_redis(server.tcp_address, **auth(server), **kwargs)
-    try:
-        yield redis
-    finally:
-        redis.close()
-        await redis.wait_closed()
-
-
-@contextlib.contextmanager
-def count_writes(conn):
-    """Record the data of every transport.write of one connection."""
-    transport = conn.transport
-    original = transport.write
-    writes = []
-
-    def write(data):
-        writes.append(bytes(data))
-        return original(data)
-
-    transport.write = write
-    try:
-        yield writes
-    finally:
-        del transport.write
-
-
-async def settle(conn):
-    await conn.execute(b"PING")
-    await asyncio.sleep(0)
+key = key_maker("aioredis-test:multi")
 
 
 # ---------------------------------------------------------------------------
@@ -395,7 +356,7 @@ async def test_closed_connection(redis_server):
 async def test_quit_inside_transaction(redis_server):
     """QUIT is answered at once and the server closes: the rest get
     ConnectionClosedError, not CancelledError."""
-    redis = await aioredis.create_redis(redis_server.tcp_address, **auth(redis_server))
+    redis = await aioredis.create_redis(redis_server.tcp_address, **auth_kwargs(redis_server))
     try:
         k = key()
         tr = redis.multi_exec()
@@ -586,7 +547,7 @@ async def test_concurrent_transactions_on_one_connection(redis_server):
 
 async def test_multi_exec_on_redis_pool(redis_server):
     redis = await aioredis.create_redis_pool(
-        redis_server.tcp_address, minsize=2, maxsize=2, encoding="utf-8", **auth(redis_server)
+        redis_server.tcp_address, minsize=2, maxsize=2, encoding="utf-8", **auth_kwargs(redis_server)
     )
     try:
         pool = redis.connection
@@ -625,7 +586,7 @@ async def test_multi_exec_on_redis_pool(redis_server):
 
 
 async def test_multi_exec_on_reconnecting_redis(redis_server):
-    redis = await aioredis.create_reconnecting_redis(redis_server.tcp_address, **auth(redis_server))
+    redis = await aioredis.create_reconnecting_redis(redis_server.tcp_address, **auth_kwargs(redis_server))
     try:
         k = key()
         tr = redis.multi_exec()

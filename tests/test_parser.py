@@ -16,38 +16,13 @@ import time
 import tracemalloc
 
 import pytest
+from helpers import NED, load_c_reader, load_py_reader, same
 
 from aioredis.errors import AuthError, ProtocolError, ReplyError
 
 MAX_BULK = 512 * 1024 * 1024
 MAX_COUNT = 2**32 - 1
 MAX_DEPTH = 1024
-
-
-def _load_c_reader():
-    try:
-        import aioredis._core  # noqa: F401
-    except ImportError as exc:
-        pytest.skip(f"aioredis._core is not built ({exc}); run `python setup.py build_ext --inplace`")
-    from aioredis.parser import Reader
-
-    return Reader
-
-
-def _load_py_reader():
-    from aioredis._pyreader import PyReader
-
-    return PyReader
-
-
-@pytest.fixture(params=["Reader", "PyReader"])
-def Reader(request):
-    """The reader class under test: the C one or the pure-Python one."""
-    return _load_c_reader() if request.param == "Reader" else _load_py_reader()
-
-
-# notEnoughData defaults to False, which a #f reply also returns: use a sentinel.
-NED = object()
 
 
 def new(Reader, **kwargs):
@@ -76,23 +51,6 @@ def parse_one(Reader, data, **kwargs):
     replies = parse(Reader, data, **kwargs)
     assert len(replies) == 1, replies
     return replies[0]
-
-
-def same(a, b):
-    """Deep equality that also compares types (True vs 1, b"" vs "", nan vs nan, errors by args)."""
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, float):
-        return (math.isnan(a) and math.isnan(b)) or (a == b and math.copysign(1, a) == math.copysign(1, b))
-    if isinstance(a, BaseException):
-        return a.args == b.args
-    if isinstance(a, list):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
-    if isinstance(a, dict):
-        return len(a) == len(b) and all(
-            same(ka, kb) and same(va, vb) for (ka, va), (kb, vb) in zip(a.items(), b.items())
-        )
-    return a == b
 
 
 def assert_same(actual, expected):
@@ -568,8 +526,8 @@ def test_split_with_empty_feeds(Reader):
 
 
 def test_c_and_py_agree_on_mixed_stream():
-    py = parse(_load_py_reader(), MIXED_STREAM)
-    c = parse(_load_c_reader(), MIXED_STREAM)
+    py = parse(load_py_reader(), MIXED_STREAM)
+    c = parse(load_c_reader(), MIXED_STREAM)
     assert_same(c, py)
 
 

@@ -47,6 +47,7 @@ import hiredis
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from helpers import NED, load_c_reader, load_py_reader, same
 
 from aioredis.errors import ProtocolError, ReplyError
 
@@ -57,53 +58,10 @@ SETTINGS = settings(
 )
 
 CRLF = b"\r\n"
-NED = object()  # notEnoughData: #f returns False, the default
-
-
-def _load_c_reader():
-    try:
-        import aioredis._core  # noqa: F401
-    except ImportError as exc:
-        pytest.skip(f"aioredis._core is not built ({exc}); run `python setup.py build_ext --inplace`")
-    from aioredis.parser import Reader
-
-    return Reader
-
-
-def _load_py_reader():
-    from aioredis._pyreader import PyReader
-
-    return PyReader
-
-
-@pytest.fixture(params=["Reader", "PyReader"])
-def Reader(request):
-    """The reader class under test: the C one or the pure-Python one."""
-    return _load_c_reader() if request.param == "Reader" else _load_py_reader()
 
 
 def hiredis_reader(**kwargs):
     return hiredis.Reader(protocolError=ProtocolError, replyError=ReplyError, notEnoughData=NED, **kwargs)
-
-
-# ---------------------------------------------------------------- comparing
-
-
-def same(a, b):
-    """Deep equality that also compares types (True vs 1, b"" vs "", nan vs nan, errors by args)."""
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, float):
-        return (math.isnan(a) and math.isnan(b)) or (a == b and math.copysign(1, a) == math.copysign(1, b))
-    if isinstance(a, BaseException):
-        return a.args == b.args
-    if isinstance(a, (list, tuple)):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
-    if isinstance(a, dict):
-        return len(a) == len(b) and all(
-            same(ka, kb) and same(va, vb) for (ka, va), (kb, vb) in zip(a.items(), b.items())
-        )
-    return a == b
 
 
 # ---------------------------------------------------------------- reply trees
@@ -427,9 +385,9 @@ def test_trees_match_hiredis(nodes, encoding, cuts):
 
 
 def _readers():
-    readers = [_load_py_reader()]
+    readers = [load_py_reader()]
     try:
-        readers.append(_load_c_reader())
+        readers.append(load_c_reader())
     except pytest.skip.Exception:
         pass  # not built: the Python reader alone
     return readers
@@ -453,13 +411,13 @@ def _recursion_limit(limit):
 
 def _differential_inner(data, cuts, encoding):
     chunks = chunked(data, cuts)
-    Py = _load_py_reader()
+    Py = load_py_reader()
     reference = run(Py(encoding=encoding, notEnoughData=NED), [data])
     assert same(run(Py(encoding=encoding, notEnoughData=NED), chunks), reference), data
     for kind, *_ in reference[0]:
         assert kind in ("value", "ProtocolError", "UnicodeDecodeError", "TypeError")
     try:
-        C = _load_c_reader()
+        C = load_c_reader()
     except pytest.skip.Exception:
         return
     c_whole = run(C(encoding=encoding, notEnoughData=NED), [data])

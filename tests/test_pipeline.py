@@ -4,13 +4,12 @@ Also runs the Python examples of docs/transactions.rst.
 """
 
 import asyncio
-import contextlib
 import random
 import re
-import uuid
 from pathlib import Path
 
 import pytest
+from helpers import auth_kwargs, client, count_writes, key_maker, settle
 
 import aioredis
 from aioredis import ConnectionClosedError, PipelineError, ReplyError
@@ -21,46 +20,7 @@ from aioredis.util import encode_command
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "transactions.rst"
 
 
-def key(name="k"):
-    return f"aioredis-test:pipe:{uuid.uuid4().hex}:{name}"
-
-
-def auth(server):
-    return {"password": server.password} if server.password else {}
-
-
-@contextlib.asynccontextmanager
-async def client(server, **kwargs):
-    redis = await aioredis.create_redis(server.tcp_address, **auth(server), **kwargs)
-    try:
-        yield redis
-    finally:
-        redis.close()
-        await redis.wait_closed()
-
-
-@contextlib.contextmanager
-def count_writes(conn):
-    """Record the data of every transport.write of one connection."""
-    transport = conn.transport
-    original = transport.write
-    writes = []
-
-    def write(data):
-        writes.append(bytes(data))
-        return original(data)
-
-    transport.write = write  # the C protocol looks the method up each time
-    try:
-        yield writes
-    finally:
-        del transport.write
-
-
-async def settle(conn):
-    """Let anything already queued on ``conn`` go out and come back."""
-    await conn.execute(b"PING")
-    await asyncio.sleep(0)
+key = key_maker("aioredis-test:pipe")
 
 
 # ---------------------------------------------------------------------------
@@ -328,7 +288,7 @@ async def test_closed_connection(redis_server):
 
 
 async def test_connection_lost_while_waiting(redis_server):
-    redis = await aioredis.create_redis(redis_server.tcp_address, **auth(redis_server))
+    redis = await aioredis.create_redis(redis_server.tcp_address, **auth_kwargs(redis_server))
     try:
         k = key()
         pipe = redis.pipeline()
@@ -498,7 +458,7 @@ async def test_many_pipelines_concurrently_on_one_connection(redis_server):
 
 async def test_pipeline_on_redis_pool_uses_one_connection(redis_server):
     redis = await aioredis.create_redis_pool(
-        redis_server.tcp_address, minsize=3, maxsize=3, **auth(redis_server)
+        redis_server.tcp_address, minsize=3, maxsize=3, **auth_kwargs(redis_server)
     )
     try:
         pool = redis.connection
@@ -529,7 +489,7 @@ async def test_pipeline_on_redis_pool_uses_one_connection(redis_server):
 
 async def test_pipeline_on_create_pool_item(redis_server):
     pool = await aioredis.create_pool(
-        redis_server.tcp_address, minsize=1, maxsize=2, **auth(redis_server)
+        redis_server.tcp_address, minsize=1, maxsize=2, **auth_kwargs(redis_server)
     )
     try:
         async with pool.get() as redis:
@@ -548,7 +508,7 @@ async def test_pipeline_on_create_pool_item(redis_server):
 
 
 async def test_pipeline_on_closed_pool(redis_server):
-    redis = await aioredis.create_redis_pool(redis_server.tcp_address, **auth(redis_server))
+    redis = await aioredis.create_redis_pool(redis_server.tcp_address, **auth_kwargs(redis_server))
     pipe = redis.pipeline()
     pipe.echo("a")
     redis.close()
@@ -559,7 +519,7 @@ async def test_pipeline_on_closed_pool(redis_server):
 
 
 async def test_pipeline_on_reconnecting_redis(redis_server):
-    redis = await aioredis.create_reconnecting_redis(redis_server.tcp_address, **auth(redis_server))
+    redis = await aioredis.create_reconnecting_redis(redis_server.tcp_address, **auth_kwargs(redis_server))
     try:
         k = key()
         pipe = redis.pipeline()
@@ -637,7 +597,7 @@ async def test_cancel_at_random_points_single_connection(redis_server, kind):
 async def test_cancel_at_random_points_on_pool(redis_server, kind):
     rnd = random.Random(77)
     redis = await aioredis.create_redis_pool(
-        redis_server.tcp_address, minsize=2, maxsize=2, **auth(redis_server)
+        redis_server.tcp_address, minsize=2, maxsize=2, **auth_kwargs(redis_server)
     )
     try:
         pool = redis.connection

@@ -5,22 +5,14 @@ import os
 import random
 
 import pytest
+from helpers import auth_kwargs, closing
 
 import aioredis
 from aioredis import PoolClosedError, Redis, RedisConnection, ReplyError
 
 
-def auth(server):
-    return {"password": server.password} if server.password else {}
-
-
 async def make_pool(server, **kwargs):
-    return await aioredis.create_pool(server.tcp_address, **{**auth(server), **kwargs})
-
-
-async def closing(pool):
-    pool.close()
-    await asyncio.wait_for(pool.wait_closed(), 5)
+    return await aioredis.create_pool(server.tcp_address, **{**auth_kwargs(server), **kwargs})
 
 
 def open_sockets():
@@ -127,7 +119,7 @@ async def test_full_free_queue_drops_extra_items(redis_server):
         b = await pool.acquire()
         assert pool.size == 2
         # an item the pool does not count any more cannot come back in
-        pool._free.extend([await aioredis.create_redis(redis_server.tcp_address, **auth(redis_server))
+        pool._free.extend([await aioredis.create_redis(redis_server.tcp_address, **auth_kwargs(redis_server))
                            for _ in range(2)])
         pool.release(a)
         assert a.closed and pool.freesize == 2

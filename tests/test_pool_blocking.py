@@ -2,16 +2,12 @@
 
 import asyncio
 import time
-import uuid
 
 import pytest
+from helpers import auth_kwargs, closing, key_maker
 
 import aioredis
 from aioredis import ConnectionClosedError, ReplyError
-
-
-def auth_kwargs(server):
-    return {"password": server.password} if server.password else {}
 
 
 async def make_redis_pool(server, minsize=1, maxsize=4, **kwargs):
@@ -20,13 +16,7 @@ async def make_redis_pool(server, minsize=1, maxsize=4, **kwargs):
     )
 
 
-async def closing(redis):
-    redis.close()
-    await asyncio.wait_for(redis.wait_closed(), 5)
-
-
-def key(name):
-    return f"pool-blocking:{uuid.uuid4().hex}:{name}"
+key = key_maker("pool-blocking")
 
 
 def clients_running(server, command):

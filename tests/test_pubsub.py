@@ -7,14 +7,11 @@ import json
 import uuid
 
 import pytest
+from helpers import auth_kwargs
 
 import aioredis
 from aioredis import ChannelClosedError, ConnectionClosedError, RedisError
 from aioredis.pubsub import Channel, Receiver
-
-
-def auth(server):
-    return {"password": server.password} if server.password else {}
 
 
 def unique(name):
@@ -23,7 +20,7 @@ def unique(name):
 
 @contextlib.asynccontextmanager
 async def clients(server, n=2, **kwargs):
-    made = [await aioredis.create_redis(server.tcp_address, **auth(server), **kwargs) for _ in range(n)]
+    made = [await aioredis.create_redis(server.tcp_address, **auth_kwargs(server), **kwargs) for _ in range(n)]
     try:
         yield made
     finally:
@@ -236,7 +233,7 @@ async def test_json_and_wait_message(redis_server):
 async def test_subscribe_on_a_pool_uses_a_dedicated_connection(redis_server):
     name = unique("pooled")
     redis = await aioredis.create_redis_pool(redis_server.tcp_address, minsize=1, maxsize=2,
-                                             **auth(redis_server))
+                                             **auth_kwargs(redis_server))
     try:
         assert redis.in_pubsub == 0 and dict(redis.channels) == {}
         (ch,) = await redis.subscribe(name)

@@ -7,18 +7,15 @@ import subprocess
 
 import pytest
 from conftest import RedisServer, redis_server_binary
+from helpers import auth_kwargs
 
 import aioredis
 from aioredis import ConnectionClosedError, Redis, ReplyError
 from aioredis.commands import AutoConnector
 
 
-def auth(server):
-    return {"password": server.password} if server.password else {}
-
-
 async def test_create_redis_members(redis_server):
-    redis = await aioredis.create_redis(redis_server.tcp_address, db=1, **auth(redis_server))
+    redis = await aioredis.create_redis(redis_server.tcp_address, db=1, **auth_kwargs(redis_server))
     try:
         assert isinstance(redis, Redis)
         assert repr(redis) == "<Redis <RedisConnection [db:1]>>"
@@ -46,7 +43,7 @@ async def test_create_redis_members(redis_server):
 
 
 async def test_swapdb(redis_server, flush):
-    redis = await aioredis.create_redis(redis_server.tcp_address, **auth(redis_server))
+    redis = await aioredis.create_redis(redis_server.tcp_address, **auth_kwargs(redis_server))
     try:
         await redis.execute("SET", "swap-me", "from-0")
         assert await redis.swapdb(0, 5) is True
@@ -59,7 +56,7 @@ async def test_swapdb(redis_server, flush):
 
 
 async def test_async_with_closes(redis_server):
-    async with await aioredis.create_redis(redis_server.tcp_address, **auth(redis_server)) as redis:
+    async with await aioredis.create_redis(redis_server.tcp_address, **auth_kwargs(redis_server)) as redis:
         assert await redis.ping() == b"PONG"
     assert redis.closed
     with pytest.raises(ConnectionClosedError):
@@ -67,7 +64,7 @@ async def test_async_with_closes(redis_server):
 
 
 async def test_quit(redis_server):
-    redis = await aioredis.create_redis(redis_server.tcp_address, **auth(redis_server))
+    redis = await aioredis.create_redis(redis_server.tcp_address, **auth_kwargs(redis_server))
     assert await redis.quit() == b"OK"
     await asyncio.wait_for(redis.wait_closed(), 5)
     assert redis.closed
@@ -92,7 +89,7 @@ async def test_auth(start_redis):
 
 async def test_create_redis_pool(redis_server):
     redis = await aioredis.create_redis_pool(
-        redis_server.tcp_address, minsize=1, maxsize=3, encoding="utf-8", **auth(redis_server)
+        redis_server.tcp_address, minsize=1, maxsize=3, encoding="utf-8", **auth_kwargs(redis_server)
     )
     try:
         assert isinstance(redis.connection, aioredis.RedisPool)
@@ -108,7 +105,7 @@ async def test_create_redis_pool(redis_server):
 
 async def test_reconnecting_is_lazy_and_reconnects(redis_server):
     redis = await aioredis.create_reconnecting_redis(redis_server.tcp_address, db=2,
-                                                     **auth(redis_server))
+                                                     **auth_kwargs(redis_server))
     assert isinstance(redis.connection, AutoConnector)
     assert repr(redis.connection) == "<AutoConnector None>"
     coro = redis.echo("lazy")
@@ -118,7 +115,7 @@ async def test_reconnecting_is_lazy_and_reconnects(redis_server):
     first = await redis.connection.get_atomic_connection()
     # the server drops us between two commands: the next one reconnects
     client_id = await redis.execute("CLIENT", "ID")
-    killer = await aioredis.create_redis(redis_server.tcp_address, **auth(redis_server))
+    killer = await aioredis.create_redis(redis_server.tcp_address, **auth_kwargs(redis_server))
     try:
         assert await killer.execute("CLIENT", "KILL", "ID", client_id) == 1
     finally:

@@ -1,33 +1,15 @@
 """iscan / isscan / ihscan / izscan: async iterators over the SCAN family."""
 
 import asyncio
-import contextlib
 import inspect
 import uuid
 
 import pytest
+from helpers import client
 
 import aioredis
 
 SCAN_DB = 11  # iscan() without MATCH walks a whole db: a db of its own
-
-
-def auth_kwargs(server):
-    return {"password": server.password} if server.password else {}
-
-
-@contextlib.asynccontextmanager
-async def client(server, *, pool=False, **kwargs):
-    kwargs = {**auth_kwargs(server), **kwargs}
-    if pool:
-        redis = await aioredis.create_redis_pool(server.tcp_address, minsize=1, maxsize=3, **kwargs)
-    else:
-        redis = await aioredis.create_redis(server.tcp_address, **kwargs)
-    try:
-        yield redis
-    finally:
-        redis.close()
-        await redis.wait_closed()
 
 
 def prefix():

@@ -45,14 +45,19 @@ def to_float(reply):
     return float(reply)
 
 
+def _num(text):
+    """int when the text is an integer, float otherwise."""
+    try:
+        return int(text)
+    except ValueError:
+        return float(text)
+
+
 def to_num(reply):
     """int when the text is an integer, float otherwise; None stays None."""
     if reply is None or reply in _QUEUED:
         return reply
-    try:
-        return int(reply)
-    except ValueError:
-        return float(reply)
+    return _num(reply)
 
 
 def pairs(reply):

@@ -7,11 +7,11 @@ __all__ = ["GenericCommandsMixin"]
 
 
 def _scan_reply(reply):
-    """[cursor, [key, ...]] -> (int(cursor), [key, ...]); QUEUED passes through."""
+    """SCAN / SSCAN: [cursor, [item, ...]] -> (int(cursor), [item, ...]); QUEUED passes through."""
     if reply in _QUEUED:
         return reply
-    cursor, keys = reply
-    return int(cursor), keys
+    cursor, items = reply
+    return int(cursor), items
 
 
 async def _scan_pages(scan):
@@ -179,12 +179,7 @@ class GenericCommandsMixin:
 
     def scan(self, cursor=0, match=None, count=None):
         """Incrementally iterate the keys: (next cursor as int, [key, ...])."""
-        args = []
-        if match is not None:
-            args += [b"MATCH", match]
-        if count is not None:
-            args += [b"COUNT", count]
-        return self._execute(b"SCAN", cursor, *args, convert=_scan_reply)
+        return self._execute(b"SCAN", cursor, *_scan_options(match, count), convert=_scan_reply)
 
     def iscan(self, *, match=None, count=None):
         """Async iterator over the keys, paging through SCAN until cursor 0."""

@@ -145,11 +145,9 @@ class GeoCommandsMixin:
         encoding=_NOTSET,
     ):
         """Find the members within radius of a position."""
-        _check_unit(unit)
-        _check_number(radius, "radius")
-        args, convert = _options(with_dist, with_hash, with_coord, count, sort)
-        return self._execute(
-            b"GEORADIUS", key, longitude, latitude, radius, unit, *args, encoding=encoding, convert=convert
+        return self._georadius(
+            b"GEORADIUS", key, (longitude, latitude), radius, unit,
+            with_dist, with_hash, with_coord, count, sort, encoding,
         )
 
     def georadiusbymember(
@@ -167,12 +165,17 @@ class GeoCommandsMixin:
         encoding=_NOTSET,
     ):
         """Find the members within radius of a member's position."""
+        return self._georadius(
+            b"GEORADIUSBYMEMBER", key, (member,), radius, unit,
+            with_dist, with_hash, with_coord, count, sort, encoding,
+        )
+
+    def _georadius(self, command, key, center, radius, unit, with_dist, with_hash, with_coord, count, sort, encoding):
+        """GEORADIUS (``center`` = (longitude, latitude)) or GEORADIUSBYMEMBER (``center`` = (member,))."""
         _check_unit(unit)
         _check_number(radius, "radius")
         args, convert = _options(with_dist, with_hash, with_coord, count, sort)
-        return self._execute(
-            b"GEORADIUSBYMEMBER", key, member, radius, unit, *args, encoding=encoding, convert=convert
-        )
+        return self._execute(command, key, *center, radius, unit, *args, encoding=encoding, convert=convert)
 
     def geosearch(
         self,

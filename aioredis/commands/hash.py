@@ -98,12 +98,7 @@ class HashCommandsMixin:
 
     def hscan(self, key, cursor=0, match=None, count=None):
         """Incrementally iterate a hash: (next cursor, [(field, value), ...])."""
-        args = [key, cursor]
-        if match is not None:
-            args += (b"MATCH", match)
-        if count is not None:
-            args += (b"COUNT", count)
-        return self._execute(b"HSCAN", *args, convert=_scan_pairs)
+        return self._execute(b"HSCAN", key, cursor, *_scan_options(match, count), convert=_scan_pairs)
 
     def ihscan(self, key, *, match=None, count=None):
         """Async iterator of (field, value) tuples, paging through HSCAN until cursor 0."""

@@ -1,18 +1,9 @@
 """Set commands."""
 
 from ..util import _NOTSET, encode_command
-from ._convert import _QUEUED
-from .generic import _scan_options, _scan_pages
+from .generic import _scan_options, _scan_pages, _scan_reply
 
 __all__ = ["SetCommandsMixin"]
-
-
-def _scan_reply(reply):
-    """[cursor, [m1, m2, ...]] -> (int(cursor), [m1, m2, ...])."""
-    if reply in _QUEUED:
-        return reply
-    cursor, items = reply
-    return int(cursor), items
 
 
 class SetCommandsMixin:
@@ -82,12 +73,7 @@ class SetCommandsMixin:
 
     def sscan(self, key, cursor=0, match=None, count=None):
         """Incrementally iterate a set: (next cursor, [member, ...])."""
-        args = [key, cursor]
-        if match is not None:
-            args += (b"MATCH", match)
-        if count is not None:
-            args += (b"COUNT", count)
-        return self._execute(b"SSCAN", *args, convert=_scan_reply)
+        return self._execute(b"SSCAN", key, cursor, *_scan_options(match, count), convert=_scan_reply)
 
     def isscan(self, key, *, match=None, count=None):
         """Async iterator over a set's members, paging through SSCAN until cursor 0."""

@@ -1,7 +1,7 @@
 """Sorted set commands."""
 
 from ..util import _NOTSET, encode_command
-from ._convert import _QUEUED, to_num
+from ._convert import _QUEUED, _num, to_num
 from .generic import _scan_options, _scan_pages
 
 __all__ = ["SortedSetCommandsMixin"]
@@ -14,19 +14,12 @@ _INF = float("inf")
 # ---------------------------------------------------------------------------
 
 
-def _score(text):
-    try:
-        return int(text)
-    except ValueError:
-        return float(text)
-
-
 def _with_scores(reply):
     """[m1, s1, m2, s2] -> [(m1, num(s1)), (m2, num(s2))]; QUEUED passes through."""
     if reply in _QUEUED:
         return reply
     it = iter(reply)
-    return [(member, _score(score)) for member, score in zip(it, it)]
+    return [(member, _num(score)) for member, score in zip(it, it)]
 
 
 def _zscan_reply(reply):
@@ -93,6 +86,15 @@ class SortedSetCommandsMixin:
         if exclude is self.ZSET_EXCLUDE_MAX or exclude is self.ZSET_EXCLUDE_BOTH:
             max = f"({max}"
         return min, max
+
+    def _range(self, command, key, first, last, withscores, limit, encoding):
+        """``command key first last [WITHSCORES] [LIMIT offset count]``;
+        (member, score) pairs with withscores."""
+        if withscores:
+            return self._execute(
+                command, key, first, last, b"WITHSCORES", *limit, encoding=encoding, convert=_with_scores
+            )
+        return self._execute(command, key, first, last, *limit, encoding=encoding)
 
     def _store_args(self, keys, with_weights, aggregate):
         """numkeys, keys, [WEIGHTS ...] and [AGGREGATE ...] for Z*STORE."""
@@ -168,11 +170,7 @@ class SortedSetCommandsMixin:
         """Members of a sorted set by index; (member, score) pairs with withscores."""
         _check_int(start, "start")
         _check_int(stop, "stop")
-        if withscores:
-            return self._execute(
-                b"ZRANGE", key, start, stop, b"WITHSCORES", encoding=encoding, convert=_with_scores
-            )
-        return self._execute(b"ZRANGE", key, start, stop, encoding=encoding)
+        return self._range(b"ZRANGE", key, start, stop, withscores, (), encoding)
 
     def zrangebylex(
         self,
@@ -187,8 +185,7 @@ class SortedSetCommandsMixin:
     ):
         """Members of a sorted set between two lexicographical bounds."""
         min, max = _lex_bounds(min, max, include_min, include_max)
-        limit = _limit(offset, count)
-        return self._execute(b"ZRANGEBYLEX", key, min, max, *limit, encoding=encoding)
+        return self._range(b"ZRANGEBYLEX", key, min, max, False, _limit(offset, count), encoding)
 
     def zrangebyscore(
         self,
@@ -204,13 +201,7 @@ class SortedSetCommandsMixin:
     ):
         """Members of a sorted set with scores between min and max, lowest first."""
         min, max = self._score_bounds(min, max, exclude)
-        limit = _limit(offset, count)
-        if withscores:
-            return self._execute(
-                b"ZRANGEBYSCORE", key, min, max, b"WITHSCORES", *limit,
-                encoding=encoding, convert=_with_scores,
-            )
-        return self._execute(b"ZRANGEBYSCORE", key, min, max, *limit, encoding=encoding)
+        return self._range(b"ZRANGEBYSCORE", key, min, max, withscores, _limit(offset, count), encoding)
 
     def zrank(self, key, member):
         """Index of a member in a sorted set (lowest score first), or None."""
@@ -240,11 +231,7 @@ class SortedSetCommandsMixin:
         """Members of a sorted set by index, highest score first."""
         _check_int(start, "start")
         _check_int(stop, "stop")
-        if withscores:
-            return self._execute(
-                b"ZREVRANGE", key, start, stop, b"WITHSCORES", encoding=encoding, convert=_with_scores
-            )
-        return self._execute(b"ZREVRANGE", key, start, stop, encoding=encoding)
+        return self._range(b"ZREVRANGE", key, start, stop, withscores, (), encoding)
 
     def zrevrangebylex(
         self,
@@ -259,8 +246,7 @@ class SortedSetCommandsMixin:
     ):
         """Members between two lexicographical bounds, in reverse order (max is sent first)."""
         min, max = _lex_bounds(min, max, include_min, include_max)
-        limit = _limit(offset, count)
-        return self._execute(b"ZREVRANGEBYLEX", key, max, min, *limit, encoding=encoding)
+        return self._range(b"ZREVRANGEBYLEX", key, max, min, False, _limit(offset, count), encoding)
 
     def zrevrangebyscore(
         self,
@@ -276,13 +262,7 @@ class SortedSetCommandsMixin:
     ):
         """Members with scores between max and min, highest first (max is sent first)."""
         min, max = self._score_bounds(min, max, exclude)
-        limit = _limit(offset, count)
-        if withscores:
-            return self._execute(
-                b"ZREVRANGEBYSCORE", key, max, min, b"WITHSCORES", *limit,
-                encoding=encoding, convert=_with_scores,
-            )
-        return self._execute(b"ZREVRANGEBYSCORE", key, max, min, *limit, encoding=encoding)
+        return self._range(b"ZREVRANGEBYSCORE", key, max, min, withscores, _limit(offset, count), encoding)
 
     def zrevrank(self, key, member):
         """Index of a member in a sorted set (highest score first), or None."""
@@ -299,12 +279,7 @@ class SortedSetCommandsMixin:
 
     def zscan(self, key, cursor=0, match=None, count=None):
         """Incrementally iterate a sorted set: (next cursor, [(member, score), ...])."""
-        args = []
-        if match is not None:
-            args += (b"MATCH", match)
-        if count is not None:
-            args += (b"COUNT", count)
-        return self._execute(b"ZSCAN", key, cursor, *args, convert=_zscan_reply)
+        return self._execute(b"ZSCAN", key, cursor, *_scan_options(match, count), convert=_zscan_reply)
 
     def izscan(self, key, *, match=None, count=None):
         """Async iterator of (member, score) tuples, paging through ZSCAN until cursor 0."""
