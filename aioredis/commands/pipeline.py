@@ -170,6 +170,7 @@ class Pipeline:
         self._commands = []  # (placeholder, command, args, encoding, convert)
         self._results = []  # what execute() returns, in call order
         self._buffer = _Buffer(self)
+        self._create_future = None  # the running loop's, on first use
         self._redis = commands_factory(self._buffer)
         self._watch_aborted = False
 
@@ -183,7 +184,10 @@ class Pipeline:
             raise AssertionError(_EXECUTED)
         attr = getattr(self._redis, name)
         if callable(attr):
-            return functools.partial(self._call, attr)
+            wrapper = functools.partial(self._call, attr)
+            # found directly next time (_call still refuses after execute())
+            self.__dict__[name] = wrapper
+            return wrapper
         return attr
 
     # -- buffering -----------------------------------------------------------
@@ -191,7 +195,7 @@ class Pipeline:
     def _buffer_command(self, command, args, encoding, convert):
         if self._done:
             raise AssertionError(_EXECUTED)
-        if not isinstance(command, (str, bytes, bytearray)):
+        if type(command) is not bytes and not isinstance(command, (str, bytes, bytearray)):
             raise TypeError(
                 f"command must be str, bytes or bytearray, not {type(command).__name__}"
             )
@@ -200,7 +204,9 @@ class Pipeline:
         if convert is not None and not callable(convert):
             raise TypeError("convert must be callable or None")
         self._check_command(command)
-        fut = asyncio.get_running_loop().create_future()
+        if self._create_future is None:
+            self._create_future = asyncio.get_running_loop().create_future
+        fut = self._create_future()
         self._commands.append((fut, command, args, encoding, convert))
         return fut
 
