@@ -611,6 +611,24 @@ make_error(builder *b, const char *s, size_t n)
 
 static PyObject *build_element(builder *b);
 
+/* A validated "$<digits>\r\n<payload>\r\n" (not a null): no line search. */
+static inline PyObject *
+build_bulk(builder *b)
+{
+    const char *q = b->data + b->pos + 1;
+    size_t len = 0;
+    while (*q != '\r') {
+        len = len * 10 + (size_t)(*q - '0');
+        q++;
+    }
+    const char *payload = q + 2;
+    b->pos = (size_t)(payload - b->data) + len + 2;
+    if (b->ctx->encoding == NULL) {
+        return PyBytes_FromStringAndSize(payload, (Py_ssize_t)len);
+    }
+    return make_string(b, payload, len);
+}
+
 static PyObject *
 build_list(builder *b, int64_t count)
 {
@@ -618,8 +636,11 @@ build_list(builder *b, int64_t count)
     if (list == NULL) {
         return NULL;
     }
+    const char *data = b->data;
     for (int64_t i = 0; i < count; i++) {
-        PyObject *item = build_element(b);
+        /* bulk strings, the usual items, skip the general dispatch */
+        PyObject *item = data[b->pos] == '$' && data[b->pos + 1] != '-' ? build_bulk(b)
+                                                                        : build_element(b);
         if (item == NULL) {
             Py_DECREF(list);
             return NULL;
@@ -667,16 +688,7 @@ build_element(builder *b)
     skip_attributes(b);
     char t = b->data[b->pos];
     if (t == '$' && b->data[b->pos + 1] != '-') {
-        /* validated "$<digits>\r\n<payload>\r\n": no line search needed */
-        const char *q = b->data + b->pos + 1;
-        size_t len = 0;
-        while (*q != '\r') {
-            len = len * 10 + (size_t)(*q - '0');
-            q++;
-        }
-        const char *payload = q + 2;
-        b->pos = (size_t)(payload - b->data) + len + 2;
-        return make_string(b, payload, len);
+        return build_bulk(b);
     }
     read_line(b, &line, &n);
     int64_t v;
