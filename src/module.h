@@ -39,7 +39,6 @@ typedef struct {
     PyObject *str_write;
     PyObject *str_close;
     PyObject *str_flush;
-    PyObject *str_get_extra_info;
     PyObject *str_execute_pubsub;
     PyObject *str_put_nowait;
 } aior_state;

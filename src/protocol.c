@@ -14,67 +14,10 @@
  * again after each one.
  */
 #include "encoder.h"
-#include "resp.h"
+#include "protocol.h"
 
 #include <string.h>
 
-enum { STATE_NEW = 0, STATE_OPEN = 1, STATE_CLOSED = 2 };
-
-enum {
-    KIND_PLAIN = 0,
-    KIND_SELECT,
-    KIND_MULTI,
-    KIND_EXEC,
-    KIND_DISCARD,
-    KIND_PUBSUB,     /* (P)(UN)SUBSCRIBE: routed to execute_pubsub() */
-    KIND_PUBSUB_ACK, /* one acknowledgement of a (P)(UN)SUBSCRIBE */
-    KIND_PUBSUB_OK,  /* a command allowed in pub/sub mode: PING, QUIT, RESET */
-};
-
-#define OUT_INITIAL_CAP 4096
-
-typedef struct {
-    PyObject *fut;
-    PyObject *encoding; /* str, or NULL for raw bytes */
-    PyObject *arg;      /* the db a SELECT (or an EXEC running one) switches to */
-    PyObject *convert;  /* called with a non-error reply; its result is the result */
-    int kind;
-} waiter;
-
-typedef struct {
-    PyObject_HEAD
-    aior_state *st;
-    PyObject *loop;
-    PyObject *create_future; /* loop.create_future, fetched once */
-    PyObject *call_soon;     /* loop.call_soon */
-    PyObject *flush_cb;      /* self._flush (a cycle, broken by tp_clear) */
-    PyObject *transport;
-    PyObject *encoding;      /* the connection's codec: str or NULL */
-    PyObject *db;
-    PyObject *close_msg;     /* why the connection is closed (str) */
-    resp_parser parser;
-    waiter *ring;            /* FIFO of waiters, capacity a power of two */
-    size_t head, count, cap;
-    PyObject *out;           /* bytes being filled with encoded commands */
-    size_t out_len, out_cap;
-    int state;
-    int in_transaction;
-    int multi_queued;        /* a MULTI was sent and no EXEC/DISCARD yet */
-    PyObject *tx_db;         /* db of a SELECT queued inside that MULTI */
-    PyObject *channels;      /* pub/sub: channel name -> Channel */
-    PyObject *patterns;      /* pub/sub: pattern -> Channel */
-    Py_ssize_t in_pubsub;    /* subscriptions, from the last acknowledgement */
-    Py_ssize_t acks_pending; /* (un)subscribe acknowledgements still to come */
-    /* A large bulk reply is read straight into its bytes object (see
-     * "Large replies" below): the object, the bytes received, its length. */
-    PyObject *big;
-    size_t big_filled, big_len;
-    Py_ssize_t big_exports;  /* views into big still alive */
-    PyObject *big_retired;   /* list of objects such views may point into */
-    int flush_scheduled;
-    int paused;
-    int in_data_received;
-} ProtocolObject;
 
 /* ------------------------------------------------------------ waiter FIFO */
 
@@ -110,8 +53,8 @@ ring_push(ProtocolObject *self, waiter w)
     self->count++;
 }
 
-static waiter
-ring_pop(ProtocolObject *self)
+waiter
+aior_ring_pop(ProtocolObject *self)
 {
     waiter w = self->ring[self->head];
     self->head = (self->head + 1) & (self->cap - 1);
@@ -119,8 +62,8 @@ ring_pop(ProtocolObject *self)
     return w;
 }
 
-static void
-waiter_release(waiter *w)
+void
+aior_waiter_release(waiter *w)
 {
     Py_CLEAR(w->fut);
     Py_CLEAR(w->encoding);
@@ -133,8 +76,8 @@ waiter_release(waiter *w)
 /* Call fut.set_result(value) or fut.set_exception(value). A future that is
  * already done was cancelled by its caller: its reply is dropped. Nothing
  * escapes: other errors are reported as unraisable. */
-static void
-resolve(ProtocolObject *self, PyObject *fut, PyObject *method, PyObject *value)
+void
+aior_resolve(ProtocolObject *self, PyObject *fut, PyObject *method, PyObject *value)
 {
     PyObject *args[2] = {fut, value};
     PyObject *r = PyObject_VectorcallMethod(method, args, 2 | PY_VECTORCALL_ARGUMENTS_OFFSET,
@@ -171,22 +114,20 @@ fail_all(ProtocolObject *self, PyObject *exc_type, PyObject *message, PyObject *
             if (cause != NULL && cause != Py_None) {
                 PyException_SetCause(exc, Py_NewRef(cause)); /* steals */
             }
-            resolve(self, w.fut, self->st->str_set_exception, exc);
+            aior_resolve(self, w.fut, self->st->str_set_exception, exc);
             Py_DECREF(exc);
         }
-        waiter_release(&w);
+        aior_waiter_release(&w);
     }
     PyMem_Free(ring);
 }
 
-static void close_channels(ProtocolObject *self, PyObject *mapping);
-static void big_drop(ProtocolObject *self, PyObject *obj);
 
 /* Mark the connection closed (later execute() calls raise
  * ConnectionClosedError(message)), drop unsent output, fail the pending
  * waiters with exc_type(message) and close the transport. */
-static void
-close_with(ProtocolObject *self, PyObject *exc_type, const char *message, PyObject *cause)
+void
+aior_close_with(ProtocolObject *self, PyObject *exc_type, const char *message, PyObject *cause)
 {
     if (self->state == STATE_CLOSED) {
         return;
@@ -206,11 +147,11 @@ close_with(ProtocolObject *self, PyObject *exc_type, const char *message, PyObje
     Py_DECREF(msg);
     PyObject *big = self->big;
     self->big = NULL;
-    big_drop(self, big);
+    aior_big_drop(self, big);
     /* channels end their iteration; what they already received stays */
     self->in_pubsub = self->acks_pending = 0;
-    close_channels(self, self->channels);
-    close_channels(self, self->patterns);
+    aior_close_channels(self, self->channels);
+    aior_close_channels(self, self->patterns);
     /* The transport stays referenced until connection_lost(), which is how
      * the Python layer knows the close has finished. */
     PyObject *transport = Py_XNewRef(self->transport);
@@ -287,7 +228,7 @@ Protocol_flush(ProtocolObject *self, PyObject *Py_UNUSED(ignored))
     self->flush_scheduled = 0;
     if (flush(self) < 0) {
         PyObject *exc = aior_fetch_exception();
-        close_with(self, self->st->ConnectionClosedError,
+        aior_close_with(self, self->st->ConnectionClosedError,
                    "Connection lost: writing to the transport failed", exc);
         Py_XDECREF(exc);
     }
@@ -346,8 +287,8 @@ command_kind(const aior_arg *a)
     }
 }
 
-static int
-in_pubsub_mode(const ProtocolObject *self)
+int
+aior_in_pubsub_mode(const ProtocolObject *self)
 {
     return self->in_pubsub > 0 || self->acks_pending > 0;
 }
@@ -402,7 +343,7 @@ queue_command(ProtocolObject *self, PyObject *const *args, Py_ssize_t nargs, PyO
         *slot = saved;
         return r;
     }
-    if (in_pubsub_mode(self) && kind != KIND_PUBSUB_OK && kind != KIND_PUBSUB_ACK) {
+    if (aior_in_pubsub_mode(self) && kind != KIND_PUBSUB_OK && kind != KIND_PUBSUB_ACK) {
         PyErr_SetString(st->RedisError,
                         "Connection in SUBSCRIBE mode: only (P)(UN)SUBSCRIBE, PING and QUIT "
                         "are allowed");
@@ -661,84 +602,8 @@ track_state(ProtocolObject *self, const waiter *w, int failed, PyObject *reply)
     }
 }
 
-/* Call channel.close() for every channel in `mapping` and empty it. The
- * mapping is emptied first: close() is Python and may look at it. */
-static void
-close_channels(ProtocolObject *self, PyObject *mapping)
-{
-    if (mapping == NULL || PyDict_GET_SIZE(mapping) == 0) {
-        return;
-    }
-    PyObject *values = PyDict_Values(mapping);
-    if (values == NULL) {
-        PyErr_WriteUnraisable((PyObject *)self);
-        return;
-    }
-    PyDict_Clear(mapping);
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(values); i++) {
-        PyObject *ch = PyList_GET_ITEM(values, i);
-        PyObject *r = PyObject_CallMethodNoArgs(ch, self->st->str_close);
-        if (r == NULL) {
-            PyErr_WriteUnraisable(ch);
-        }
-        Py_XDECREF(r);
-    }
-    Py_DECREF(values);
-}
-
-/* [kind, name, count]: record the count; an unsubscribe closes its channel. */
-static void
-on_pubsub_ack(ProtocolObject *self, PyObject *reply)
-{
-    if (!PyList_Check(reply) || PyList_GET_SIZE(reply) != 3) {
-        return;
-    }
-    PyObject *kind = PyList_GET_ITEM(reply, 0);
-    PyObject *name = PyList_GET_ITEM(reply, 1);
-    PyObject *count = PyList_GET_ITEM(reply, 2);
-    if (PyLong_Check(count)) {
-        Py_ssize_t n = PyLong_AsSsize_t(count);
-        if (n == -1 && PyErr_Occurred()) {
-            PyErr_Clear();
-        }
-        else {
-            self->in_pubsub = n;
-        }
-    }
-    if (!PyBytes_Check(kind) || !PyBytes_Check(name)) {
-        return;
-    }
-    PyObject *mapping = NULL;
-    if (strcmp(PyBytes_AS_STRING(kind), "unsubscribe") == 0) {
-        mapping = self->channels;
-    }
-    else if (strcmp(PyBytes_AS_STRING(kind), "punsubscribe") == 0) {
-        mapping = self->patterns;
-    }
-    if (mapping == NULL) {
-        return;
-    }
-    PyObject *ch = PyDict_GetItemWithError(mapping, name); /* borrowed */
-    if (ch == NULL) {
-        if (PyErr_Occurred()) {
-            PyErr_WriteUnraisable((PyObject *)self);
-        }
-        return;
-    }
-    Py_INCREF(ch);
-    if (PyDict_DelItem(mapping, name) < 0) {
-        PyErr_WriteUnraisable((PyObject *)self);
-    }
-    PyObject *r = PyObject_CallMethodNoArgs(ch, self->st->str_close);
-    if (r == NULL) {
-        PyErr_WriteUnraisable(ch);
-    }
-    Py_XDECREF(r);
-    Py_DECREF(ch);
-}
-
-static void
-on_reply(ProtocolObject *self, waiter *w, char type, PyObject *reply)
+void
+aior_on_reply(ProtocolObject *self, waiter *w, char type, PyObject *reply)
 {
     aior_state *st = self->st;
     int failed = reply == NULL || type == '-' || type == '!';
@@ -746,251 +611,37 @@ on_reply(ProtocolObject *self, waiter *w, char type, PyObject *reply)
     if (reply == NULL) {
         /* building this reply failed (a decode error): its caller gets it */
         PyObject *exc = aior_fetch_exception();
-        resolve(self, w->fut, st->str_set_exception, exc);
+        aior_resolve(self, w->fut, st->str_set_exception, exc);
         Py_XDECREF(exc);
         return;
     }
     if (failed) {
-        resolve(self, w->fut, st->str_set_exception, reply);
+        aior_resolve(self, w->fut, st->str_set_exception, reply);
         return;
     }
     if (w->kind == KIND_PUBSUB_ACK) {
-        on_pubsub_ack(self, reply);
+        aior_on_pubsub_ack(self, reply);
     }
     if (w->convert == NULL) {
-        resolve(self, w->fut, st->str_set_result, reply);
+        aior_resolve(self, w->fut, st->str_set_result, reply);
         return;
     }
     PyObject *converted = PyObject_CallOneArg(w->convert, reply);
     if (converted == NULL) {
         PyObject *exc = aior_fetch_exception();
-        resolve(self, w->fut, st->str_set_exception, exc);
+        aior_resolve(self, w->fut, st->str_set_exception, exc);
         Py_XDECREF(exc);
         return;
     }
-    resolve(self, w->fut, st->str_set_result, converted);
+    aior_resolve(self, w->fut, st->str_set_result, converted);
     Py_DECREF(converted);
 }
 
-static void
-protocol_failed(ProtocolObject *self)
+void
+aior_protocol_failed(ProtocolObject *self)
 {
-    close_with(self, self->st->ProtocolError,
+    aior_close_with(self, self->st->ProtocolError,
                self->parser.errmsg, NULL);
-}
-
-/* In pub/sub mode, is the buffered reply a message (not a reply to a command)?
- * Redis sends them as *3 message / *4 pmessage arrays (> pushes in RESP3). */
-static int
-is_message(const resp_parser *p, size_t end)
-{
-    static const char message[] = "3\r\n$7\r\nmessage\r\n";
-    static const char pmessage[] = "4\r\n$8\r\npmessage\r\n";
-    const char *d = p->data + p->start;
-    size_t n = end - p->start;
-    if (n < 2 || (d[0] != '*' && d[0] != '>')) {
-        return 0;
-    }
-    if (n > sizeof(message) && memcmp(d + 1, message, sizeof(message) - 1) == 0) {
-        return 1;
-    }
-    return n > sizeof(pmessage) && memcmp(d + 1, pmessage, sizeof(pmessage) - 1) == 0;
-}
-
-/* Hand a message to its Channel: channel.put_nowait(data), or for a pattern
- * put_nowait((channel_name, data)). A message for nobody is dropped. */
-static void
-route_message(ProtocolObject *self, size_t end)
-{
-    resp_build_ctx ctx = {self->st->ReplyError, NULL, NULL, 0};
-    PyObject *msg = resp_build(&self->parser, &ctx, end);
-    resp_consume(&self->parser, end);
-    if (msg == NULL) {
-        PyErr_WriteUnraisable((PyObject *)self);
-        return;
-    }
-    PyObject *target = NULL, *item = NULL;
-    Py_ssize_t n = PyList_GET_SIZE(msg);
-    if (n == 3) {
-        target = PyDict_GetItemWithError(self->channels, PyList_GET_ITEM(msg, 1));
-        item = Py_NewRef(PyList_GET_ITEM(msg, 2));
-    }
-    else {
-        target = PyDict_GetItemWithError(self->patterns, PyList_GET_ITEM(msg, 1));
-        item = PyTuple_Pack(2, PyList_GET_ITEM(msg, 2), PyList_GET_ITEM(msg, 3));
-    }
-    if (target != NULL && item != NULL) {
-        Py_INCREF(target); /* borrowed from a dict Python code can change */
-        PyObject *r = PyObject_CallMethodOneArg(target, self->st->str_put_nowait, item);
-        if (r == NULL) {
-            PyErr_WriteUnraisable(target);
-        }
-        Py_XDECREF(r);
-        Py_DECREF(target);
-    }
-    else if (PyErr_Occurred()) {
-        PyErr_WriteUnraisable((PyObject *)self);
-    }
-    Py_XDECREF(item);
-    Py_DECREF(msg);
-}
-
-/* ---------------------------------------------------------- large replies
- *
- * A bulk reply of BIG_BULK bytes or more is not accumulated in the parser's
- * buffer and then copied: once its header is in, its payload goes straight
- * into the bytes object that becomes the reply (get_buffer() hands out the
- * object's free tail), which grows with what has arrived (never with the
- * declared length). So a 100 MB value costs about 100 MB, not 2-3 times it.
- * Only a top-level bulk string (the reply to GET and friends) qualifies. */
-
-#define BIG_BULK (1024 * 1024)
-#define READ_CHUNK 65536
-
-static void
-big_drop(ProtocolObject *self, PyObject *obj)
-{
-    if (obj == NULL) {
-        return;
-    }
-    if (self->big_exports > 0) { /* a view may point into it: keep it alive */
-        if (self->big_retired == NULL) {
-            self->big_retired = PyList_New(0);
-        }
-        if (self->big_retired == NULL || PyList_Append(self->big_retired, obj) < 0) {
-            PyErr_WriteUnraisable((PyObject *)self);
-        }
-    }
-    Py_DECREF(obj);
-}
-
-/* Switch to reading a large bulk reply into its own object if one has begun.
- * 1 if switched, 0 if not, -2 on error (exception set). */
-static int
-big_start(ProtocolObject *self)
-{
-    resp_parser *p = &self->parser;
-    if (self->big != NULL || p->depth != 0 || p->pos != p->start || self->count == 0 ||
-        in_pubsub_mode(self)) {
-        return 0;
-    }
-    const char *d = p->data + p->start, *e = p->data + p->end;
-    if (e - d < 4 || d[0] != '$') {
-        return 0;
-    }
-    const char *q = d + 1;
-    uint64_t len = 0;
-    while (q < e && (unsigned char)(*q - '0') <= 9 && q - d <= 10) {
-        len = len * 10 + (uint64_t)(*q - '0');
-        q++;
-    }
-    if (q == d + 1 || e - q < 2 || q[0] != '\r' || q[1] != '\n' || len < BIG_BULK ||
-        len > (uint64_t)AIOR_MAX_BULK_LEN) {
-        return 0;
-    }
-    const char *payload = q + 2;
-    size_t have = (size_t)(e - payload); /* < len + 2: the scan wanted more */
-    size_t size = have + READ_CHUNK;
-    if (size > len + 2) {
-        size = len + 2;
-    }
-    PyObject *obj = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)size);
-    if (obj == NULL) {
-        return -2;
-    }
-    memcpy(PyBytes_AS_STRING(obj), payload, have);
-    resp_consume(p, p->end);
-    self->big = obj;
-    self->big_filled = have;
-    self->big_len = (size_t)len;
-    return 1;
-}
-
-/* Make room in big for more bytes. 0, or -1 with an exception set. */
-static int
-big_reserve(ProtocolObject *self)
-{
-    size_t size = (size_t)PyBytes_GET_SIZE(self->big), need = self->big_len + 2;
-    if (self->big_filled < size) {
-        return 0;
-    }
-    size_t new_size = size * 2 < need ? size * 2 : need;
-    if (self->big_exports == 0) {
-        /* ours alone (refcount 1): large blocks grow in place (mremap) */
-        return _PyBytes_Resize(&self->big, (Py_ssize_t)new_size);
-    }
-    PyObject *obj = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)new_size);
-    if (obj == NULL) {
-        return -1;
-    }
-    memcpy(PyBytes_AS_STRING(obj), PyBytes_AS_STRING(self->big), self->big_filled);
-    PyObject *old = self->big;
-    self->big = obj;
-    big_drop(self, old);
-    return 0;
-}
-
-/* All of big has arrived: check its CRLF and deliver it. */
-static void
-big_finish(ProtocolObject *self)
-{
-    aior_state *st = self->st;
-    PyObject *obj = self->big;
-    self->big = NULL;
-    char *s = PyBytes_AS_STRING(obj);
-    size_t len = self->big_len;
-    if (s[len] != '\r' || s[len + 1] != '\n') {
-        big_drop(self, obj);
-        PyOS_snprintf(self->parser.errmsg, sizeof(self->parser.errmsg),
-                      "Protocol error: bulk string not terminated by CRLF");
-        protocol_failed(self);
-        return;
-    }
-    /* drop the CRLF without moving the data (a view may point into it) */
-    s[len] = '\0';
-    Py_SET_SIZE(obj, (Py_ssize_t)len);
-    if (self->big_exports > 0) {
-        big_drop(self, Py_NewRef(obj)); /* keep the memory until the view goes */
-    }
-    waiter w = ring_pop(self);
-    PyObject *reply = obj;
-    if (w.encoding != NULL) {
-        resp_build_ctx ctx = {st->ReplyError, NULL, NULL, 0};
-        reply = NULL;
-        if (resp_ctx_set_encoding(&ctx, w.encoding, NULL) == 0) {
-            reply = ctx.utf8 ? PyUnicode_DecodeUTF8(s, (Py_ssize_t)len, NULL)
-                             : PyUnicode_Decode(s, (Py_ssize_t)len, ctx.encoding, NULL);
-        }
-        Py_DECREF(obj);
-    }
-    on_reply(self, &w, '$', reply);
-    Py_XDECREF(reply);
-    waiter_release(&w);
-}
-
-/* Copy bytes received by data_received() into big; returns how many it took. */
-static size_t
-big_receive(ProtocolObject *self, const char *src, size_t n)
-{
-    size_t taken = 0;
-    while (self->big != NULL && taken < n) {
-        if (big_reserve(self) < 0) {
-            PyObject *exc = aior_fetch_exception();
-            close_with(self, self->st->ConnectionClosedError,
-                       "Connection closed: out of memory while reading", exc);
-            Py_XDECREF(exc);
-            return n;
-        }
-        size_t room = (size_t)PyBytes_GET_SIZE(self->big) - self->big_filled;
-        size_t k = n - taken < room ? n - taken : room;
-        memcpy(PyBytes_AS_STRING(self->big) + self->big_filled, src + taken, k);
-        self->big_filled += k;
-        taken += k;
-        if (self->big_filled == self->big_len + 2) {
-            big_finish(self);
-        }
-    }
-    return taken;
 }
 
 /* Parse and dispatch every complete reply in the buffer. */
@@ -1002,24 +653,24 @@ process_replies(ProtocolObject *self)
         size_t end;
         int r = resp_scan(&self->parser, &end);
         if (r == 0) {
-            r = big_start(self); /* 1: a large reply has begun, read into its object */
+            r = aior_big_start(self); /* 1: a large reply has begun, read into its object */
             if (r >= 0) {
                 return;
             }
         }
         if (r == -2) {
             PyObject *exc = aior_fetch_exception();
-            close_with(self, st->ConnectionClosedError,
+            aior_close_with(self, st->ConnectionClosedError,
                        "Connection closed: out of memory while reading", exc);
             Py_XDECREF(exc);
             return;
         }
         if (r < 0) {
-            protocol_failed(self);
+            aior_protocol_failed(self);
             return;
         }
-        if (in_pubsub_mode(self) && is_message(&self->parser, end)) {
-            route_message(self, end);
+        if (aior_in_pubsub_mode(self) && aior_is_message(&self->parser, end)) {
+            aior_route_message(self, end);
             continue;
         }
         char type = resp_reply_type(&self->parser, end);
@@ -1030,19 +681,19 @@ process_replies(ProtocolObject *self)
             }
             PyOS_snprintf(self->parser.errmsg, sizeof(self->parser.errmsg),
                           "Protocol error: got a reply with no command pending");
-            protocol_failed(self);
+            aior_protocol_failed(self);
             return;
         }
-        waiter w = ring_pop(self);
+        waiter w = aior_ring_pop(self);
         resp_build_ctx ctx = {st->ReplyError, NULL, NULL, 0};
         PyObject *reply = NULL;
         if (resp_ctx_set_encoding(&ctx, w.encoding, NULL) == 0) {
             reply = resp_build(&self->parser, &ctx, end);
         }
         resp_consume(&self->parser, end);
-        on_reply(self, &w, type, reply);
+        aior_on_reply(self, &w, type, reply);
         Py_XDECREF(reply);
-        waiter_release(&w);
+        aior_waiter_release(&w);
     }
 }
 
@@ -1064,7 +715,7 @@ Protocol_get_buffer(ProtocolObject *self, PyObject *sizehint)
         return NULL;
     }
     if (self->big != NULL) {
-        if (big_reserve(self) < 0) {
+        if (aior_big_reserve(self) < 0) {
             return NULL;
         }
         return PyMemoryView_FromObject((PyObject *)self); /* big's free tail */
@@ -1140,7 +791,7 @@ Protocol_buffer_updated(ProtocolObject *self, PyObject *nbytes)
     if (self->big != NULL) {
         self->big_filled += (size_t)n;
         if (self->big_filled == self->big_len + 2) {
-            big_finish(self);
+            aior_big_finish(self);
         }
     }
     else {
@@ -1173,13 +824,13 @@ Protocol_data_received(ProtocolObject *self, PyObject *data)
      * parser may start another, so alternate until all is taken */
     while (n > 0 && self->state == STATE_OPEN && r == 0) {
         if (self->big != NULL) {
-            size_t k = big_receive(self, src, n);
+            size_t k = aior_big_receive(self, src, n);
             src += k;
             n -= k;
             process_replies(self);
             continue;
         }
-        /* if a large reply starts in this chunk, big_start() moves its
+        /* if a large reply starts in this chunk, aior_big_start() moves its
          * part of the chunk out of the parser into the reply's object */
         r = resp_feed(&self->parser, src, n);
         n = 0;
@@ -1217,7 +868,7 @@ static PyObject *
 Protocol_connection_lost(ProtocolObject *self, PyObject *exc)
 {
     Py_CLEAR(self->transport); /* the transport is done: nothing to close */
-    close_with(self, self->st->ConnectionClosedError,
+    aior_close_with(self, self->st->ConnectionClosedError,
                exc == Py_None ? "Connection closed by server" : "Connection lost", exc);
     Py_RETURN_NONE;
 }
@@ -1243,7 +894,7 @@ PyDoc_STRVAR(Protocol_close__doc__,
 static PyObject *
 Protocol_close(ProtocolObject *self, PyObject *Py_UNUSED(ignored))
 {
-    close_with(self, self->st->ConnectionForcedCloseError,
+    aior_close_with(self, self->st->ConnectionForcedCloseError,
                "Connection closed by user", NULL);
     Py_RETURN_NONE;
 }
@@ -1351,8 +1002,8 @@ Protocol_clear(ProtocolObject *self)
     Py_CLEAR(self->big);
     Py_CLEAR(self->big_retired);
     while (self->count) {
-        waiter w = ring_pop(self);
-        waiter_release(&w);
+        waiter w = aior_ring_pop(self);
+        aior_waiter_release(&w);
     }
     return 0;
 }

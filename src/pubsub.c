@@ -1,0 +1,138 @@
+/* Pub/Sub on the protocol: acknowledgements and routing messages to the
+ * Channel objects (see RedisConnection.execute_pubsub). */
+#include "protocol.h"
+
+#include <string.h>
+
+/* Call channel.close() for every channel in `mapping` and empty it. The
+ * mapping is emptied first: close() is Python and may look at it. */
+void
+aior_close_channels(ProtocolObject *self, PyObject *mapping)
+{
+    if (mapping == NULL || PyDict_GET_SIZE(mapping) == 0) {
+        return;
+    }
+    PyObject *values = PyDict_Values(mapping);
+    if (values == NULL) {
+        PyErr_WriteUnraisable((PyObject *)self);
+        return;
+    }
+    PyDict_Clear(mapping);
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(values); i++) {
+        PyObject *ch = PyList_GET_ITEM(values, i);
+        PyObject *r = PyObject_CallMethodNoArgs(ch, self->st->str_close);
+        if (r == NULL) {
+            PyErr_WriteUnraisable(ch);
+        }
+        Py_XDECREF(r);
+    }
+    Py_DECREF(values);
+}
+
+/* [kind, name, count]: record the count; an unsubscribe closes its channel. */
+void
+aior_on_pubsub_ack(ProtocolObject *self, PyObject *reply)
+{
+    if (!PyList_Check(reply) || PyList_GET_SIZE(reply) != 3) {
+        return;
+    }
+    PyObject *kind = PyList_GET_ITEM(reply, 0);
+    PyObject *name = PyList_GET_ITEM(reply, 1);
+    PyObject *count = PyList_GET_ITEM(reply, 2);
+    if (PyLong_Check(count)) {
+        Py_ssize_t n = PyLong_AsSsize_t(count);
+        if (n == -1 && PyErr_Occurred()) {
+            PyErr_Clear();
+        }
+        else {
+            self->in_pubsub = n;
+        }
+    }
+    if (!PyBytes_Check(kind) || !PyBytes_Check(name)) {
+        return;
+    }
+    PyObject *mapping = NULL;
+    if (strcmp(PyBytes_AS_STRING(kind), "unsubscribe") == 0) {
+        mapping = self->channels;
+    }
+    else if (strcmp(PyBytes_AS_STRING(kind), "punsubscribe") == 0) {
+        mapping = self->patterns;
+    }
+    if (mapping == NULL) {
+        return;
+    }
+    PyObject *ch = PyDict_GetItemWithError(mapping, name); /* borrowed */
+    if (ch == NULL) {
+        if (PyErr_Occurred()) {
+            PyErr_WriteUnraisable((PyObject *)self);
+        }
+        return;
+    }
+    Py_INCREF(ch);
+    if (PyDict_DelItem(mapping, name) < 0) {
+        PyErr_WriteUnraisable((PyObject *)self);
+    }
+    PyObject *r = PyObject_CallMethodNoArgs(ch, self->st->str_close);
+    if (r == NULL) {
+        PyErr_WriteUnraisable(ch);
+    }
+    Py_XDECREF(r);
+    Py_DECREF(ch);
+}
+
+/* In pub/sub mode, is the buffered reply a message (not a reply to a command)?
+ * Redis sends them as *3 message / *4 pmessage arrays (> pushes in RESP3). */
+int
+aior_is_message(const resp_parser *p, size_t end)
+{
+    static const char message[] = "3\r\n$7\r\nmessage\r\n";
+    static const char pmessage[] = "4\r\n$8\r\npmessage\r\n";
+    const char *d = p->data + p->start;
+    size_t n = end - p->start;
+    if (n < 2 || (d[0] != '*' && d[0] != '>')) {
+        return 0;
+    }
+    if (n > sizeof(message) && memcmp(d + 1, message, sizeof(message) - 1) == 0) {
+        return 1;
+    }
+    return n > sizeof(pmessage) && memcmp(d + 1, pmessage, sizeof(pmessage) - 1) == 0;
+}
+
+/* Hand a message to its Channel: channel.put_nowait(data), or for a pattern
+ * put_nowait((channel_name, data)). A message for nobody is dropped. */
+void
+aior_route_message(ProtocolObject *self, size_t end)
+{
+    resp_build_ctx ctx = {self->st->ReplyError, NULL, NULL, 0};
+    PyObject *msg = resp_build(&self->parser, &ctx, end);
+    resp_consume(&self->parser, end);
+    if (msg == NULL) {
+        PyErr_WriteUnraisable((PyObject *)self);
+        return;
+    }
+    PyObject *target = NULL, *item = NULL;
+    Py_ssize_t n = PyList_GET_SIZE(msg);
+    if (n == 3) {
+        target = PyDict_GetItemWithError(self->channels, PyList_GET_ITEM(msg, 1));
+        item = Py_NewRef(PyList_GET_ITEM(msg, 2));
+    }
+    else {
+        target = PyDict_GetItemWithError(self->patterns, PyList_GET_ITEM(msg, 1));
+        item = PyTuple_Pack(2, PyList_GET_ITEM(msg, 2), PyList_GET_ITEM(msg, 3));
+    }
+    if (target != NULL && item != NULL) {
+        Py_INCREF(target); /* borrowed from a dict Python code can change */
+        PyObject *r = PyObject_CallMethodOneArg(target, self->st->str_put_nowait, item);
+        if (r == NULL) {
+            PyErr_WriteUnraisable(target);
+        }
+        Py_XDECREF(r);
+        Py_DECREF(target);
+    }
+    else if (PyErr_Occurred()) {
+        PyErr_WriteUnraisable((PyObject *)self);
+    }
+    Py_XDECREF(item);
+    Py_DECREF(msg);
+}
+
