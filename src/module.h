@@ -62,6 +62,18 @@ aior_fetch_exception(void)
 }
 #endif
 
+/* Raise exc again (steals the reference). */
+#if PY_VERSION_HEX >= 0x030C0000
+#define aior_restore_exception PyErr_SetRaisedException
+#else
+static inline void
+aior_restore_exception(PyObject *exc)
+{
+    PyErr_Restore(Py_NewRef((PyObject *)Py_TYPE(exc)), exc,
+                  PyException_GetTraceback(exc));
+}
+#endif
+
 aior_state *aior_state_from_module(PyObject *module);
 aior_state *aior_state_from_type(PyTypeObject *type);
 

@@ -2,8 +2,10 @@
  * waiting futures and resolves them from C as replies arrive.
  *
  * Write path: execute() encodes the command into a pending output buffer,
- * queues a future and returns it; one flush per loop iteration (scheduled
- * with loop.call_soon) hands everything queued so far to transport.write.
+ * queues a future and returns it. On an idle connection (no reply awaited,
+ * not corked) the command is written at once; otherwise one flush per loop
+ * iteration (scheduled with loop.call_soon) hands everything queued so far
+ * to transport.write.
  * Read path: data_received() parses every complete reply and pops one
  * waiter per reply, in order. A waiter whose caller gave up (its future is
  * cancelled) keeps its place: its reply is read and dropped.
@@ -364,7 +366,11 @@ queue_command(ProtocolObject *self, PyObject *const *args, Py_ssize_t nargs, PyO
         }
         PyTuple_SET_ITEM(result, i, fut); /* steals */
     }
-    if (!self->flush_scheduled && !self->paused) {
+    /* An idle connection writes at once (one command in flight: no loop
+     * iteration lost to the flush); otherwise, or while a batch is being
+     * queued (corked), one flush at the next iteration sends all queued. */
+    int write_now = self->count == 0 && self->corked == 0;
+    if (!write_now && !self->flush_scheduled && !self->paused) {
         PyObject *handle = PyObject_CallOneArg(self->call_soon, self->flush_cb);
         if (handle == NULL) {
             goto error;
@@ -428,6 +434,9 @@ queue_command(ProtocolObject *self, PyObject *const *args, Py_ssize_t nargs, PyO
         ring_push(self, wi);
     }
     aior_cmd_release(&cmd);
+    if (write_now && !self->flush_scheduled) {
+        Py_DECREF(Protocol_flush(self, NULL)); /* on failure its waiters get the error */
+    }
     if (n_replies == 1) {
         PyObject *fut = Py_NewRef(PyTuple_GET_ITEM(result, 0));
         Py_DECREF(result);
@@ -644,14 +653,25 @@ aior_protocol_failed(ProtocolObject *self)
                self->parser.errmsg, NULL);
 }
 
-/* Parse and dispatch every complete reply in the buffer. */
+/* Parse and dispatch every complete reply in the buffer. A reply is built
+ * while it arrives, decoded as its command (the oldest waiting) asked; in
+ * pub/sub mode it is only scanned until whole, as whether it is a message
+ * decides how to build it. */
 static void
 process_replies(ProtocolObject *self)
 {
     aior_state *st = self->st;
     while (self->state == STATE_OPEN) {
         size_t end;
-        int r = resp_scan(&self->parser, &end);
+        PyObject *reply = NULL;
+        resp_build_ctx ctx = {st->ReplyError, NULL, NULL, 0};
+        int build = !aior_in_pubsub_mode(self);
+        if (build && self->count > 0 &&
+            resp_ctx_set_encoding(&ctx, self->ring[self->head].encoding, NULL) < 0) {
+            PyErr_Clear(); /* scan it; building it later raises this again for its caller */
+            build = 0;
+        }
+        int r = resp_parse(&self->parser, &ctx, build, &reply, &end);
         if (r == 0) {
             r = aior_big_start(self); /* 1: a large reply has begun, read into its object */
             if (r >= 0) {
@@ -670,11 +690,20 @@ process_replies(ProtocolObject *self)
             return;
         }
         if (aior_in_pubsub_mode(self) && aior_is_message(&self->parser, end)) {
-            aior_route_message(self, end);
+            if (r == 2) {
+                ctx.encoding = NULL; /* messages are bytes */
+                reply = resp_build(&self->parser, &ctx, end);
+            }
+            resp_consume(&self->parser, end);
+            aior_route_message(self, reply);
+            Py_XDECREF(reply);
             continue;
         }
-        char type = resp_reply_type(&self->parser, end);
+        PyObject *exc = r == 1 && reply == NULL ? aior_fetch_exception() : NULL;
+        char type = resp_reply_type(&self->parser);
         if (self->count == 0) {
+            Py_XDECREF(reply);
+            Py_XDECREF(exc);
             if (type == '>') { /* an out-of-band push nobody subscribed to */
                 resp_consume(&self->parser, end);
                 continue;
@@ -685,10 +714,15 @@ process_replies(ProtocolObject *self)
             return;
         }
         waiter w = aior_ring_pop(self);
-        resp_build_ctx ctx = {st->ReplyError, NULL, NULL, 0};
-        PyObject *reply = NULL;
-        if (resp_ctx_set_encoding(&ctx, w.encoding, NULL) == 0) {
-            reply = resp_build(&self->parser, &ctx, end);
+        if (r == 2) {
+            ctx.encoding = NULL;
+            ctx.utf8 = 0;
+            if (resp_ctx_set_encoding(&ctx, w.encoding, NULL) == 0) {
+                reply = resp_build(&self->parser, &ctx, end);
+            }
+        }
+        else if (exc != NULL) {
+            aior_restore_exception(exc); /* aior_on_reply takes it for the caller */
         }
         resp_consume(&self->parser, end);
         aior_on_reply(self, &w, type, reply);
@@ -877,6 +911,24 @@ static PyObject *
 Protocol_pause_writing(ProtocolObject *self, PyObject *Py_UNUSED(ignored))
 {
     self->paused = 1;
+    Py_RETURN_NONE;
+}
+
+/* While corked (pipelines, MULTI/EXEC), commands are queued for one write
+ * at the next loop iteration even on an idle connection. */
+static PyObject *
+Protocol_cork(ProtocolObject *self, PyObject *Py_UNUSED(ignored))
+{
+    self->corked++;
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+Protocol_uncork(ProtocolObject *self, PyObject *Py_UNUSED(ignored))
+{
+    if (self->corked > 0) {
+        self->corked--;
+    }
     Py_RETURN_NONE;
 }
 
@@ -1122,6 +1174,8 @@ static PyMethodDef Protocol_methods[] = {
     {"pause_writing", (PyCFunction)Protocol_pause_writing, METH_NOARGS, NULL},
     {"resume_writing", (PyCFunction)Protocol_resume_writing, METH_NOARGS, NULL},
     {"_flush", (PyCFunction)Protocol_flush, METH_NOARGS, NULL},
+    {"_cork", (PyCFunction)Protocol_cork, METH_NOARGS, NULL},
+    {"_uncork", (PyCFunction)Protocol_uncork, METH_NOARGS, NULL},
     {NULL, NULL, 0, NULL},
 };
 

@@ -60,6 +60,7 @@ typedef struct {
     Py_ssize_t big_exports;  /* views into big still alive */
     PyObject *big_retired;   /* list of objects such views may point into */
     int flush_scheduled;
+    int corked;              /* _cork() calls not yet undone by _uncork() */
     int paused;
     int in_data_received;
 } ProtocolObject;
@@ -80,7 +81,7 @@ void aior_on_reply(ProtocolObject *self, waiter *w, char type, PyObject *reply);
 void aior_close_channels(ProtocolObject *self, PyObject *mapping);
 void aior_on_pubsub_ack(ProtocolObject *self, PyObject *reply);
 int aior_is_message(const resp_parser *p, size_t end);
-void aior_route_message(ProtocolObject *self, size_t end);
+void aior_route_message(ProtocolObject *self, PyObject *msg);
 
 /* bigreply.c */
 void aior_big_drop(ProtocolObject *self, PyObject *obj);

@@ -98,14 +98,12 @@ aior_is_message(const resp_parser *p, size_t end)
     return n > sizeof(pmessage) && memcmp(d + 1, pmessage, sizeof(pmessage) - 1) == 0;
 }
 
-/* Hand a message to its Channel: channel.put_nowait(data), or for a pattern
+/* Hand a message (the built reply, or NULL with its exception set) to its
+ * Channel: channel.put_nowait(data), or for a pattern
  * put_nowait((channel_name, data)). A message for nobody is dropped. */
 void
-aior_route_message(ProtocolObject *self, size_t end)
+aior_route_message(ProtocolObject *self, PyObject *msg)
 {
-    resp_build_ctx ctx = {self->st->ReplyError, NULL, NULL, 0};
-    PyObject *msg = resp_build(&self->parser, &ctx, end);
-    resp_consume(&self->parser, end);
     if (msg == NULL) {
         PyErr_WriteUnraisable((PyObject *)self);
         return;
@@ -133,6 +131,5 @@ aior_route_message(ProtocolObject *self, size_t end)
         PyErr_WriteUnraisable((PyObject *)self);
     }
     Py_XDECREF(item);
-    Py_DECREF(msg);
 }
 

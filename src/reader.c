@@ -34,6 +34,8 @@ Reader_set_codec(ReaderObject *self, PyObject *encoding, PyObject *errors)
     Py_XSETREF(self->encoding, encoding);
     Py_XSETREF(self->errors, errors);
     self->ctx = ctx;
+    /* a reply partly built with the old codec gets the new one for all of it */
+    resp_stop_building(&self->parser);
     return 0;
 }
 
@@ -46,6 +48,10 @@ Reader_init(ReaderObject *self, PyObject *args, PyObject *kwds)
     PyObject *encoding = Py_None, *errors = Py_None, *not_enough_data = Py_False;
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "|OOOOO:Reader", kwlist, &protocol_error,
                                      &reply_error, &encoding, &errors, &not_enough_data)) {
+        return -1;
+    }
+    if (self->parser.busy) {
+        PyErr_SetString(PyExc_RuntimeError, "Reader used while it builds a reply");
         return -1;
     }
     if (protocol_error == Py_None) {
@@ -186,26 +192,30 @@ static PyObject *
 Reader_gets(ReaderObject *self, PyObject *Py_UNUSED(ignored))
 {
     size_t end;
+    PyObject *reply = NULL;
     if (Reader_check_ready(self) < 0) {
         return NULL;
     }
-    int r = resp_scan(&self->parser, &end);
+    int r = resp_parse(&self->parser, &self->ctx, 1, &reply, &end);
+    if (r == 2) { /* the codec changed while it arrived: built now, with the new one */
+        reply = resp_build(&self->parser, &self->ctx, end);
+        r = 1;
+    }
+    if (r == 1) {
+        resp_consume(&self->parser, end);
+        return reply; /* or NULL: building it raised */
+    }
     if (r == 0) {
         return Py_NewRef(self->not_enough_data);
     }
     if (r == -2) {
         return NULL;
     }
-    if (r < 0) {
-        PyErr_SetString(self->protocol_error, self->parser.errmsg);
-        if (!PyErr_Occurred()) {
-            PyErr_SetString(PyExc_RuntimeError, self->parser.errmsg);
-        }
-        return NULL;
+    PyErr_SetString(self->protocol_error, self->parser.errmsg);
+    if (!PyErr_Occurred()) {
+        PyErr_SetString(PyExc_RuntimeError, self->parser.errmsg);
     }
-    PyObject *reply = resp_build(&self->parser, &self->ctx, end);
-    resp_consume(&self->parser, end);
-    return reply;
+    return NULL;
 }
 
 PyDoc_STRVAR(Reader_set_encoding__doc__,
@@ -219,6 +229,9 @@ Reader_set_encoding(ReaderObject *self, PyObject *args, PyObject *kwds)
     PyObject *encoding = Py_None, *errors = Py_None;
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "|OO:set_encoding", kwlist, &encoding,
                                      &errors)) {
+        return NULL;
+    }
+    if (Reader_check_ready(self) < 0) { /* not while a codec runs inside gets() */
         return NULL;
     }
     if ((encoding != Py_None && !PyUnicode_Check(encoding)) ||

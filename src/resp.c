@@ -1,4 +1,4 @@
-/* RESP scanner (validates, resumable) and builder (makes Python objects). */
+/* RESP parser: validates, resumes where it stopped, builds Python objects. */
 #include "resp.h"
 
 #include <assert.h>
@@ -23,9 +23,13 @@ free_retired(resp_parser *p)
     p->n_retired = 0;
 }
 
+static void drop_frames(resp_parser *p);
+
 void
 resp_free(resp_parser *p)
 {
+    drop_frames(p);
+    Py_CLEAR(p->error);
     PyMem_Free(p->data);
     PyMem_Free(p->stack);
     free_retired(p);
@@ -165,6 +169,7 @@ resp_feed(resp_parser *p, const char *src, size_t n)
 void
 resp_consume(resp_parser *p, size_t end)
 {
+    p->mode = RESP_IDLE; /* what follows is a new reply */
     p->start = end;
     if (p->pos < end) {
         p->pos = end;
@@ -302,10 +307,67 @@ is_header_type(char t)
     return strchr(":$*%~>=!|,(#_", t) != NULL && t != '\0';
 }
 
+/* ---------------------------------------------------------------- objects */
+
+static PyObject *
+make_string(const resp_build_ctx *ctx, const char *s, size_t n)
+{
+    if (ctx->encoding == NULL) {
+        return PyBytes_FromStringAndSize(s, (Py_ssize_t)n);
+    }
+    if (ctx->utf8) {
+        return PyUnicode_DecodeUTF8(s, (Py_ssize_t)n, ctx->errors);
+    }
+    return PyUnicode_Decode(s, (Py_ssize_t)n, ctx->encoding, ctx->errors);
+}
+
+static PyObject *
+make_error(const resp_build_ctx *ctx, const char *s, size_t n)
+{
+    PyObject *msg = PyUnicode_DecodeUTF8(s, (Py_ssize_t)n, "replace");
+    if (msg == NULL) {
+        return NULL;
+    }
+    PyObject *err = PyObject_CallOneArg(ctx->reply_error, msg);
+    Py_DECREF(msg);
+    return err;
+}
+
+/* ------------------------------------------------------ parsing + building */
+
+/* Building this reply failed (a decode error, a raising error class, an
+ * unhashable map key, no memory): keep the first exception for the caller
+ * and only scan the rest of the reply, so the stream stays in sync. */
+static void
+defer_error(resp_parser *p)
+{
+    PyObject *exc = aior_fetch_exception();
+    if (p->error == NULL) {
+        p->error = exc;
+    }
+    else {
+        Py_XDECREF(exc);
+    }
+    if (p->error == NULL) { /* failed without an exception: should not happen */
+        p->error = PyObject_CallFunction(PyExc_SystemError, "s", "aioredis: reply build failed");
+    }
+    drop_frames(p);
+}
+
+static void
+drop_frames(resp_parser *p)
+{
+    for (int i = 0; i < p->depth; i++) {
+        Py_CLEAR(p->stack[i].obj);
+        Py_CLEAR(p->stack[i].key);
+    }
+}
+
 static int
-push_frame(resp_parser *p, int64_t left, int is_attr)
+push_frame(resp_parser *p, int64_t left, char kind, PyObject *obj)
 {
     if (p->depth >= AIOR_MAX_DEPTH) {
+        Py_XDECREF(obj);
         return set_error(p, "Protocol error: nesting deeper than %d", AIOR_MAX_DEPTH);
     }
     if (p->depth == p->stack_cap) {
@@ -315,30 +377,202 @@ push_frame(resp_parser *p, int64_t left, int is_attr)
         }
         resp_frame *stack = PyMem_Realloc(p->stack, (size_t)cap * sizeof(resp_frame));
         if (stack == NULL) {
+            Py_XDECREF(obj);
             PyErr_NoMemory();
             return -2;
         }
         p->stack = stack;
         p->stack_cap = cap;
     }
-    p->stack[p->depth].left = left;
-    p->stack[p->depth].is_attr = is_attr;
-    p->depth++;
+    resp_frame *f = &p->stack[p->depth++];
+    f->left = left;
+    f->obj = obj;
+    f->key = NULL;
+    f->filled = 0;
+    f->kind = kind;
+    if (kind == '|') {
+        p->n_attr++;
+    }
     return 0;
 }
 
+/* Store a finished element in the aggregate being built (steals item). */
+static void
+store_item(resp_parser *p, resp_frame *f, PyObject *item)
+{
+    int r;
+    if (f->kind == '%') {
+        if (f->key == NULL) {
+            f->key = item;
+            return;
+        }
+        r = PyDict_SetItem(f->obj, f->key, item);
+        Py_CLEAR(f->key);
+        Py_DECREF(item);
+    }
+    else if (f->filled < PyList_GET_SIZE(f->obj)) {
+        PyList_SET_ITEM(f->obj, f->filled, item);
+        f->filled++;
+        return;
+    }
+    else {
+        r = PyList_Append(f->obj, item);
+        Py_DECREF(item);
+        f->filled++;
+    }
+    if (r < 0) {
+        defer_error(p);
+    }
+}
+
+/* An aggregate of `count` elements starts after `after`: its container. A
+ * list gets no more slots than the bytes already buffered could fill (an
+ * element takes at least 3 bytes); the rest are appended as they arrive, so
+ * memory follows the bytes received, never the count the peer declared. */
+static PyObject *
+new_container(resp_parser *p, char t, int64_t count, size_t after)
+{
+    if (t == '%') {
+        return PyDict_New();
+    }
+    int64_t room = (int64_t)((p->end - after) / 3);
+    return PyList_New((Py_ssize_t)(count < room ? count : room));
+}
+
+/* The object for a complete scalar element of type t; line/n is its header
+ * line, payload (for bulk types) follows it. NULL with an exception set. */
+static PyObject *
+make_scalar(const resp_build_ctx *ctx, char t, const char *line, size_t n, const char *payload,
+            int64_t len)
+{
+    int64_t v;
+    double d;
+    switch (t) {
+    case '+':
+        return make_string(ctx, line, n);
+    case '-':
+        return make_error(ctx, line, n);
+    case ':':
+        (void)parse_int64(line, n, &v);
+        return PyLong_FromLongLong(v);
+    case '(': {
+        char small[AIOR_MAX_HEADER_LINE + 1];
+        memcpy(small, line, n);
+        small[n] = '\0';
+        return PyLong_FromString(small, NULL, 10);
+    }
+    case ',':
+        (void)parse_double(line, n, &d);
+        return PyFloat_FromDouble(d);
+    case '#':
+        return PyBool_FromLong(line[0] == 't');
+    case '$':
+        return len < 0 ? Py_NewRef(Py_None) : make_string(ctx, payload, (size_t)len);
+    case '=':
+        return len < 0 ? Py_NewRef(Py_None) : make_string(ctx, payload + 4, (size_t)len - 4);
+    case '!':
+        return len < 0 ? Py_NewRef(Py_None) : make_error(ctx, payload, (size_t)len);
+    default: /* '_', and the null aggregates (count -1) */
+        return Py_NewRef(Py_None);
+    }
+}
+
+/* The aggregate being built is a list and bulk strings follow (an LRANGE,
+ * an MGET, a flat HGETALL): store the complete ones in a tight loop, all but
+ * the list's last element, which the general path stores and closes. Stops
+ * at anything else (another type, a null, a partial or bad header: the
+ * general path deals with it). Returns how many elements it took. */
+static int64_t
+fill_bulks(resp_parser *p, const resp_build_ctx *ctx)
+{
+    resp_frame *f = &p->stack[p->depth - 1];
+    const char *data = p->data, *e = data + p->end;
+    size_t pos = p->pos;
+    int64_t left = f->left, taken = 0;
+    PyObject *list = f->obj;
+    Py_ssize_t size = PyList_GET_SIZE(list), filled = f->filled;
+    int failed = 0;
+    while (left > 1 && pos < p->end && data[pos] == '$') {
+        const char *digits = data + pos + 1, *q = digits;
+        uint64_t len = 0;
+        while (q < e && (unsigned char)(*q - '0') <= 9 && q - digits < 10) {
+            len = len * 10 + (uint64_t)(*q - '0');
+            q++;
+        }
+        if (q == digits || e - q < 2 || q[0] != '\r' || q[1] != '\n' ||
+            len > (uint64_t)AIOR_MAX_BULK_LEN) {
+            break;
+        }
+        size_t after = (size_t)(q - data) + 2;
+        if (p->end - after < len + 2 || data[after + len] != '\r' ||
+            data[after + len + 1] != '\n') {
+            break;
+        }
+        PyObject *item = ctx->encoding == NULL
+                             ? PyBytes_FromStringAndSize(data + after, (Py_ssize_t)len)
+                             : make_string(ctx, data + after, (size_t)len);
+        pos = after + len + 2;
+        left--;
+        taken++;
+        if (item == NULL) {
+            failed = 1;
+            break;
+        }
+        if (filled < size) {
+            PyList_SET_ITEM(list, filled, item);
+        }
+        else {
+            int r = PyList_Append(list, item);
+            Py_DECREF(item);
+            if (r < 0) {
+                failed = 1;
+                break;
+            }
+        }
+        filled++;
+    }
+    if (taken) {
+        p->pos = pos;
+        p->line_from = 0;
+        f->left = left;
+        f->filled = filled;
+    }
+    if (failed) {
+        defer_error(p);
+    }
+    return taken;
+}
+
 int
-resp_scan(resp_parser *p, size_t *reply_end)
+resp_parse(resp_parser *p, const resp_build_ctx *ctx, int build, PyObject **out,
+           size_t *reply_end)
 {
     if (p->failed) {
         return -1;
     }
-    for (;;) {
+    if (p->mode == RESP_IDLE) {
         if (p->pos >= p->end) {
             return 0;
         }
+        p->mode = build ? RESP_BUILD : RESP_SCAN;
+    }
+    /* Python code may run while building (codecs, the error class): the
+     * buffer must stay where it is until we return. */
+    p->busy = 1;
+    int ret;
+    for (;;) {
+        if (p->pos >= p->end) {
+            ret = 0;
+            goto done;
+        }
         const char *data = p->data;
         char t = data[p->pos];
+        int making = p->mode == RESP_BUILD && p->error == NULL && p->n_attr == 0;
+        PyObject *obj = NULL;
+        if (t == '$' && making && p->depth > 0 && p->stack[p->depth - 1].kind == '*' &&
+            p->stack[p->depth - 1].left > 1 && fill_bulks(p, ctx) > 0) {
+            continue;
+        }
         if (t == '$') {
             /* Fast path for the commonest element, a bulk string whose
              * "$<digits>\r\n" header is complete; anything else (a null,
@@ -354,13 +588,23 @@ resp_scan(resp_parser *p, size_t *reply_end)
                 size_t after = (size_t)(q - data) + 2;
                 if (p->end - after < len + 2) {
                     p->line_from = (size_t)(q - data);
-                    return 0; /* payload not all here yet */
+                    ret = 0; /* payload not all here yet */
+                    goto done;
                 }
                 if (data[after + len] != '\r' || data[after + len + 1] != '\n') {
-                    return set_error(p, "Protocol error: bulk string not terminated by CRLF");
+                    ret = set_error(p, "Protocol error: bulk string not terminated by CRLF");
+                    goto done;
                 }
                 p->pos = after + len + 2;
                 p->line_from = 0;
+                if (making) {
+                    obj = ctx->encoding == NULL
+                              ? PyBytes_FromStringAndSize(data + after, (Py_ssize_t)len)
+                              : make_string(ctx, data + after, (size_t)len);
+                }
+                if (p->depth == 0) {
+                    p->reply_type = '$';
+                }
                 goto element_done;
             }
         }
@@ -372,75 +616,87 @@ resp_scan(resp_parser *p, size_t *reply_end)
                 pending--; /* the CR of a CRLF whose LF is still to come */
             }
             if (is_header_type(t) && pending > AIOR_MAX_HEADER_LINE) {
-                return set_error(p, "Protocol error: header line too long");
+                ret = set_error(p, "Protocol error: header line too long");
+                goto done;
             }
             if (!is_header_type(t) && t != '+' && t != '-') {
-                return set_error(p, "Protocol error, got \"%c\" as reply type byte",
-                                 t >= 32 && t < 127 ? t : '?');
+                ret = set_error(p, "Protocol error, got \"%c\" as reply type byte",
+                                t >= 32 && t < 127 ? t : '?');
+                goto done;
             }
             if (pending > (size_t)AIOR_MAX_BULK_LEN) {
-                return set_error(p, "Protocol error: line too long");
+                ret = set_error(p, "Protocol error: line too long");
+                goto done;
             }
             /* the CR may be the last byte buffered: look at it again */
             p->line_from = p->end - 1;
-            return 0;
+            ret = 0;
+            goto done;
         }
         const char *line = data + p->pos + 1;
         size_t n = (size_t)(cr - line);
         size_t after = (size_t)(cr - data) + 2;
         size_t next = after;
-        int64_t v;
+        int64_t v = -1;
         double d;
-        int counts = 1;  /* this element fills one slot of its parent */
 
         if (is_header_type(t) && n > AIOR_MAX_HEADER_LINE) {
-            return set_error(p, "Protocol error: header line too long");
+            ret = set_error(p, "Protocol error: header line too long");
+            goto done;
         }
         switch (t) {
         case '+':
         case '-':
+        case '_':
+            if (t == '_' && n != 0) {
+                ret = set_error(p, "Protocol error: bad null value");
+                goto done;
+            }
             break;
         case ':':
             if (parse_int64(line, n, &v) < 0) {
-                return set_error(p, "Protocol error: bad integer value");
+                ret = set_error(p, "Protocol error: bad integer value");
+                goto done;
             }
             break;
         case '(':
             if (!is_digits(line, n)) {
-                return set_error(p, "Protocol error: bad big number value");
+                ret = set_error(p, "Protocol error: bad big number value");
+                goto done;
             }
             break;
         case ',':
             if (parse_double(line, n, &d) < 0) {
-                return set_error(p, "Protocol error: bad double value");
+                ret = set_error(p, "Protocol error: bad double value");
+                goto done;
             }
             break;
         case '#':
             if (n != 1 || (line[0] != 't' && line[0] != 'f')) {
-                return set_error(p, "Protocol error: bad boolean value");
-            }
-            break;
-        case '_':
-            if (n != 0) {
-                return set_error(p, "Protocol error: bad null value");
+                ret = set_error(p, "Protocol error: bad boolean value");
+                goto done;
             }
             break;
         case '$':
         case '!':
         case '=':
             if (parse_length(line, n, &v) < 0 || v > AIOR_MAX_BULK_LEN) {
-                return set_error(p, "Protocol error: bad bulk length");
+                ret = set_error(p, "Protocol error: bad bulk length");
+                goto done;
             }
             if (v >= 0) {
                 if (t == '=' && v < 4) {
-                    return set_error(p, "Protocol error: verbatim string too short");
+                    ret = set_error(p, "Protocol error: verbatim string too short");
+                    goto done;
                 }
                 if (p->end - after < (size_t)v + 2) {
                     p->line_from = (size_t)(cr - data);
-                    return 0; /* payload not all here yet */
+                    ret = 0; /* payload not all here yet */
+                    goto done;
                 }
                 if (data[after + (size_t)v] != '\r' || data[after + (size_t)v + 1] != '\n') {
-                    return set_error(p, "Protocol error: bulk string not terminated by CRLF");
+                    ret = set_error(p, "Protocol error: bulk string not terminated by CRLF");
+                    goto done;
                 }
                 next = after + (size_t)v + 2;
             }
@@ -451,325 +707,147 @@ resp_scan(resp_parser *p, size_t *reply_end)
         case '>':
         case '|':
             if (parse_length(line, n, &v) < 0 || v > AIOR_MAX_COUNT || (t == '|' && v < 0)) {
-                return set_error(p, "Protocol error: bad aggregate count");
+                ret = set_error(p, "Protocol error: bad aggregate count");
+                goto done;
             }
             if (v >= 0 && p->depth >= AIOR_MAX_DEPTH) { /* -1 is a null, not an aggregate */
-                return set_error(p, "Protocol error: nesting deeper than %d", AIOR_MAX_DEPTH);
+                ret = set_error(p, "Protocol error: nesting deeper than %d", AIOR_MAX_DEPTH);
+                goto done;
             }
-            if (t == '|') {
-                counts = 0; /* an attribute annotates the element after it */
+            if (t == '|') { /* an attribute annotates the element after it: skipped */
+                p->pos = after;
+                p->line_from = 0;
+                if (v > 0 && (ret = push_frame(p, v * 2, '|', NULL)) < 0) {
+                    goto done;
+                }
+                continue;
+            }
+            if (p->depth == 0) {
+                p->reply_type = t;
             }
             if (v > 0) {
-                int r = push_frame(p, (t == '%' || t == '|') ? v * 2 : v, t == '|');
-                if (r < 0) {
-                    return r == -2 ? -2 : -1;
+                PyObject *container = NULL;
+                if (making) {
+                    container = new_container(p, t, v, after);
+                    if (container == NULL) {
+                        defer_error(p);
+                    }
                 }
                 p->pos = after;
                 p->line_from = 0;
+                if ((ret = push_frame(p, t == '%' ? v * 2 : v, t == '%' ? '%' : '*',
+                                      container)) < 0) {
+                    goto done;
+                }
                 continue;
+            }
+            if (making && v == 0) {
+                obj = t == '%' ? PyDict_New() : PyList_New(0);
+                making = 0; /* made (or failed) here, not by make_scalar */
+                if (obj == NULL) {
+                    defer_error(p);
+                }
             }
             break;
         default:
-            return set_error(p, "Protocol error, got \"%c\" as reply type byte",
-                             t >= 32 && t < 127 ? t : '?');
+            ret = set_error(p, "Protocol error, got \"%c\" as reply type byte",
+                            t >= 32 && t < 127 ? t : '?');
+            goto done;
+        }
+        if (p->depth == 0) {
+            p->reply_type = t;
+        }
+        if (making) {
+            obj = make_scalar(ctx, t, line, n, data + after, v);
         }
         p->pos = next;
         p->line_from = 0;
-        if (!counts) {
-            continue;
-        }
     element_done:
-        /* One element is complete: close every aggregate it completes. */
+        if (making && obj == NULL) {
+            defer_error(p);
+        }
+        /* One element is complete: store it, and close every aggregate it
+         * completes (each becomes an element of its parent in turn). */
         for (;;) {
             if (p->depth == 0) {
                 *reply_end = p->pos;
-                return 1;
+                if (p->mode == RESP_SCAN) {
+                    ret = 2;
+                }
+                else if (p->error != NULL) {
+                    Py_CLEAR(obj);
+                    aior_restore_exception(p->error);
+                    p->error = NULL;
+                    ret = 1;
+                }
+                else {
+                    ret = 1;
+                }
+                *out = obj;
+                p->mode = RESP_IDLE;
+                goto done;
             }
             resp_frame *top = &p->stack[p->depth - 1];
+            if (obj != NULL) {
+                if (top->obj != NULL) {
+                    store_item(p, top, obj);
+                }
+                else { /* an attribute's contents, or a reply that already failed */
+                    Py_DECREF(obj);
+                }
+                obj = NULL;
+            }
             if (--top->left > 0) {
                 break;
             }
             p->depth--;
-            if (top->is_attr) {
-                break;
+            if (top->kind == '|') {
+                p->n_attr--;
+                break; /* not an element of its parent */
             }
+            obj = top->obj;
+            top->obj = NULL;
         }
     }
+done:
+    p->busy = 0;
+    return ret;
 }
 
-/* ---------------------------------------------------------------- building */
-
-/* The builder reads bytes the scanner has validated, so it only re-reads
- * headers; it never checks bounds the scanner already checked. */
-
-typedef struct {
-    const char *data;
-    size_t pos;
-    size_t end; /* end of the reply */
-    const resp_build_ctx *ctx;
-} builder;
-
-static void
-read_line(builder *b, const char **line, size_t *n)
+void
+resp_stop_building(resp_parser *p)
 {
-    const char *start = b->data + b->pos + 1;
-    const char *cr = find_crlf(start, b->data + b->end);
-    assert(cr != NULL);
-    *line = start;
-    *n = (size_t)(cr - start);
-    b->pos = (size_t)(cr - b->data) + 2;
-}
-
-static void skip_element(builder *b);
-
-/* Attributes carry metadata we do not expose: step over any that precede
- * the element at b->pos (a loop, so a long run of them cannot recurse). */
-static void
-skip_attributes(builder *b)
-{
-    while (b->data[b->pos] == '|') {
-        const char *line;
-        size_t n;
-        read_line(b, &line, &n);
-        int64_t v = 0;
-        (void)parse_length(line, n, &v);
-        for (int64_t i = 0; i < 2 * v; i++) {
-            skip_element(b);
-        }
-    }
-}
-
-static int64_t
-read_count(const char *line, size_t n)
-{
-    int64_t v = 0;
-    (void)parse_length(line, n, &v);
-    return v;
-}
-
-static void
-skip_element(builder *b)
-{
-    const char *line;
-    size_t n;
-    skip_attributes(b);
-    char t = b->data[b->pos];
-    read_line(b, &line, &n);
-    int64_t v;
-    switch (t) {
-    case '$':
-    case '!':
-    case '=':
-        v = read_count(line, n);
-        if (v >= 0) {
-            b->pos += (size_t)v + 2;
-        }
-        return;
-    case '*':
-    case '~':
-    case '>':
-        v = read_count(line, n);
-        for (int64_t i = 0; i < v; i++) {
-            skip_element(b);
-        }
-        return;
-    case '%':
-        v = read_count(line, n);
-        for (int64_t i = 0; i < 2 * v; i++) {
-            skip_element(b);
-        }
-        return;
-    default:
-        return;
-    }
-}
-
-static PyObject *
-make_string(builder *b, const char *s, size_t n)
-{
-    const resp_build_ctx *ctx = b->ctx;
-    if (ctx->encoding == NULL) {
-        return PyBytes_FromStringAndSize(s, (Py_ssize_t)n);
-    }
-    if (ctx->utf8) {
-        return PyUnicode_DecodeUTF8(s, (Py_ssize_t)n, ctx->errors);
-    }
-    return PyUnicode_Decode(s, (Py_ssize_t)n, ctx->encoding, ctx->errors);
-}
-
-static PyObject *
-make_error(builder *b, const char *s, size_t n)
-{
-    PyObject *msg = PyUnicode_DecodeUTF8(s, (Py_ssize_t)n, "replace");
-    if (msg == NULL) {
-        return NULL;
-    }
-    PyObject *err = PyObject_CallOneArg(b->ctx->reply_error, msg);
-    Py_DECREF(msg);
-    return err;
-}
-
-static PyObject *build_element(builder *b);
-
-/* A validated "$<digits>\r\n<payload>\r\n" (not a null): no line search. */
-static inline PyObject *
-build_bulk(builder *b)
-{
-    const char *q = b->data + b->pos + 1;
-    size_t len = 0;
-    while (*q != '\r') {
-        len = len * 10 + (size_t)(*q - '0');
-        q++;
-    }
-    const char *payload = q + 2;
-    b->pos = (size_t)(payload - b->data) + len + 2;
-    if (b->ctx->encoding == NULL) {
-        return PyBytes_FromStringAndSize(payload, (Py_ssize_t)len);
-    }
-    return make_string(b, payload, len);
-}
-
-static PyObject *
-build_list(builder *b, int64_t count)
-{
-    PyObject *list = PyList_New((Py_ssize_t)count); /* count <= bytes buffered */
-    if (list == NULL) {
-        return NULL;
-    }
-    const char *data = b->data;
-    for (int64_t i = 0; i < count; i++) {
-        /* bulk strings, the usual items, skip the general dispatch */
-        PyObject *item = data[b->pos] == '$' && data[b->pos + 1] != '-' ? build_bulk(b)
-                                                                        : build_element(b);
-        if (item == NULL) {
-            Py_DECREF(list);
-            return NULL;
-        }
-        PyList_SET_ITEM(list, (Py_ssize_t)i, item); /* steals item */
-    }
-    return list;
-}
-
-static PyObject *
-build_map(builder *b, int64_t count)
-{
-    PyObject *dict = PyDict_New();
-    if (dict == NULL) {
-        return NULL;
-    }
-    for (int64_t i = 0; i < count; i++) {
-        PyObject *key = build_element(b);
-        if (key == NULL) {
-            goto error;
-        }
-        PyObject *value = build_element(b);
-        if (value == NULL) {
-            Py_DECREF(key);
-            goto error;
-        }
-        int r = PyDict_SetItem(dict, key, value); /* does not steal */
-        Py_DECREF(key);
-        Py_DECREF(value);
-        if (r < 0) {
-            goto error;
-        }
-    }
-    return dict;
-error:
-    Py_DECREF(dict);
-    return NULL;
-}
-
-static PyObject *
-build_element(builder *b)
-{
-    const char *line;
-    size_t n;
-    skip_attributes(b);
-    char t = b->data[b->pos];
-    if (t == '$' && b->data[b->pos + 1] != '-') {
-        return build_bulk(b);
-    }
-    read_line(b, &line, &n);
-    int64_t v;
-    double d;
-    const char *payload = b->data + b->pos;
-
-    switch (t) {
-    case '+':
-        return make_string(b, line, n);
-    case '-':
-        return make_error(b, line, n);
-    case ':':
-        (void)parse_int64(line, n, &v);
-        return PyLong_FromLongLong(v);
-    case '(': {
-        char small[AIOR_MAX_HEADER_LINE + 1];
-        memcpy(small, line, n);
-        small[n] = '\0';
-        return PyLong_FromString(small, NULL, 10);
-    }
-    case ',':
-        (void)parse_double(line, n, &d);
-        return PyFloat_FromDouble(d);
-    case '#':
-        return PyBool_FromLong(line[0] == 't');
-    case '_':
-        Py_RETURN_NONE;
-    case '$':
-    case '!':
-    case '=':
-        v = read_count(line, n);
-        if (v < 0) {
-            Py_RETURN_NONE;
-        }
-        b->pos += (size_t)v + 2;
-        if (t == '$') {
-            return make_string(b, payload, (size_t)v);
-        }
-        if (t == '=') {
-            return make_string(b, payload + 4, (size_t)v - 4);
-        }
-        return make_error(b, payload, (size_t)v);
-    case '*':
-    case '~':
-    case '>':
-        v = read_count(line, n);
-        if (v < 0) {
-            Py_RETURN_NONE;
-        }
-        return build_list(b, v);
-    case '%':
-        v = read_count(line, n);
-        if (v < 0) {
-            Py_RETURN_NONE;
-        }
-        return build_map(b, v);
-    default:
-        /* unreachable: the scanner rejected every other type byte */
-        PyErr_SetString(PyExc_SystemError, "aioredis: unscanned RESP type");
-        return NULL;
+    if (p->mode == RESP_BUILD) {
+        drop_frames(p);
+        Py_CLEAR(p->error);
+        p->mode = RESP_SCAN;
     }
 }
 
 PyObject *
 resp_build(resp_parser *p, const resp_build_ctx *ctx, size_t end)
 {
-    builder b = {p->data, p->start, end, ctx};
-    /* Python code may run while building (codecs, the error class): keep the
-     * buffer where it is until we are done. */
-    p->busy = 1;
-    PyObject *result = build_element(&b);
-    p->busy = 0;
+    /* Parse the scanned reply again, from its start, making objects. */
+    PyObject *result = NULL;
+    size_t again = 0;
+    p->pos = p->start;
+    p->line_from = 0;
+    p->mode = RESP_IDLE;
+    int r = resp_parse(p, ctx, 1, &result, &again);
+    if (r != 1 || again != end) {
+        Py_XDECREF(result);
+        if (!PyErr_Occurred()) {
+            PyErr_SetString(PyExc_SystemError, "aioredis: a scanned reply did not parse again");
+        }
+        return NULL;
+    }
     return result;
 }
 
 char
-resp_reply_type(const resp_parser *p, size_t end)
+resp_reply_type(const resp_parser *p)
 {
-    builder b = {p->data, p->start, end, NULL};
-    skip_attributes(&b);
-    return b.data[b.pos];
+    return p->reply_type;
 }
 
 int

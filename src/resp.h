@@ -1,13 +1,16 @@
 /* RESP2/RESP3 parsing core shared by the Reader type and the protocol.
  *
- * Scan first, then build: resp_scan() walks the buffered bytes with a
- * resumable state (an offset plus a stack of "elements left" per nesting
- * level) and validates every header, but creates no Python object. Only once
- * a whole reply is buffered does resp_build() turn it into Python objects.
- * So the extent of each reply is known before any Python code runs: a decode
- * error or a raising error class becomes that reply's exception and the
- * stream stays in sync. Memory grows with the bytes received only; declared
- * lengths and counts are bounded and never used to allocate.
+ * One pass: resp_parse() walks the buffered bytes with a resumable state (an
+ * offset plus a stack of partly filled aggregates), validates every header
+ * and builds each element's object as soon as the element is complete, so a
+ * large array is built while the rest of it is still on the wire. A failure
+ * to build (a decode error, a raising error class) is kept and the rest of
+ * the reply only scanned: at its end the reply is that exception and the
+ * stream stays in sync. The reply's bytes stay buffered until the caller
+ * consumes them, so a reply scanned without building (pub/sub, where what it
+ * is decides how to build it) can be built afterwards by resp_build().
+ * Memory grows with the bytes received only; declared lengths and counts
+ * are bounded and never used to allocate.
  */
 #ifndef AIOR_RESP_H
 #define AIOR_RESP_H
@@ -15,9 +18,14 @@
 #include "module.h"
 
 typedef struct {
-    int64_t left;  /* elements still to come at this level */
-    int is_attr;   /* an attribute map: when done it does not count as an element */
+    int64_t left;      /* elements still to come at this level */
+    PyObject *obj;     /* the list or dict being filled; NULL when not building */
+    PyObject *key;     /* a map's key waiting for its value */
+    Py_ssize_t filled; /* a list's items stored so far */
+    char kind;         /* '*' a list, '%' a map, '|' an attribute (discarded) */
 } resp_frame;
+
+enum { RESP_IDLE = 0, RESP_SCAN, RESP_BUILD }; /* what resp_parse does to this reply */
 
 typedef struct {
     char *data;        /* input buffer; [start, end) is unconsumed */
@@ -26,6 +34,10 @@ typedef struct {
     size_t line_from;  /* where the CRLF search for the element at pos resumes */
     resp_frame *stack; /* grows on demand up to AIOR_MAX_DEPTH frames */
     int depth, stack_cap;
+    int n_attr;        /* attribute frames on the stack: their contents are dropped */
+    int mode;          /* RESP_*, fixed when a reply's first byte is parsed */
+    char reply_type;   /* type byte of the last reply begun (after attributes) */
+    PyObject *error;   /* the exception building the current reply raised */
     int busy;          /* building objects from data: feeding now would move it */
     int exports;       /* buffer views handed out (BufferedProtocol) still alive */
     void **retired;    /* old blocks such views may still point into: freed when */
@@ -49,15 +61,24 @@ int resp_feed(resp_parser *p, const char *src, size_t n);
  * (NULL with MemoryError set); resp_commit() then counts what was written. */
 char *resp_reserve(resp_parser *p, size_t n);
 void resp_commit(resp_parser *p, size_t n);
-/* 1: a whole reply is buffered at data+start, ending at *end;
+/* Parse on from where the last call stopped. build (looked at only when a
+ * reply begins) says whether to make its objects, with ctx.
+ * 1: the reply is complete at data+start, ending at *end; *out is its object
+ *    (new reference), or NULL with its exception set;
+ * 2: the same, scanned without building (*out is NULL, no exception);
  * 0: more bytes are needed; -1: protocol error (p->errmsg, sticky);
- * -2: a Python exception is set (out of memory). */
-int resp_scan(resp_parser *p, size_t *end);
-/* The type byte of the buffered reply (after any attributes). */
-char resp_reply_type(const resp_parser *p, size_t end);
-/* Build the complete reply that resp_scan() found: new reference, or NULL
- * with an exception set (the reply is consumed either way by resp_consume). */
+ * -2: a Python exception is set (out of memory for the parser itself).
+ * The caller consumes a complete reply with resp_consume(). */
+int resp_parse(resp_parser *p, const resp_build_ctx *ctx, int build, PyObject **out,
+               size_t *end);
+/* The type byte of the last complete reply (after any attributes). */
+char resp_reply_type(const resp_parser *p);
+/* Build the complete reply resp_parse() scanned (returned 2): new reference,
+ * or NULL with an exception set. */
 PyObject *resp_build(resp_parser *p, const resp_build_ctx *ctx, size_t end);
+/* The reply begun must be built with another ctx: drop what was built of it,
+ * scan the rest (resp_parse then returns 2) and build it with resp_build(). */
+void resp_stop_building(resp_parser *p);
 void resp_consume(resp_parser *p, size_t end);
 /* A buffer view of the parser's memory was released (see exports). */
 void resp_release_export(resp_parser *p);

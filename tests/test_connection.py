@@ -584,7 +584,10 @@ async def test_many_concurrent_callers(redis_server):
         assert await conn.execute("DEL", *keys) == 5000
 
 
-async def test_implicit_pipelining_one_write(redis_server):
+async def test_implicit_pipelining_batches_writes(redis_server):
+    # An idle connection sends a command at once (lowest latency for one
+    # command in flight); what is queued while replies are awaited leaves
+    # in one write at the next loop iteration.
     from aioredis._core import pack_command
 
     with count_transport_writes() as writes:
@@ -605,10 +608,30 @@ async def test_implicit_pipelining_one_write(redis_server):
             results2 = await asyncio.gather(*(one(i) for i in range(100)))
             n_writes2 = len(writes)
     assert results == [str(i).encode() for i in range(1000)]
-    assert n_writes == 1, f"1000 commands in one loop iteration took {n_writes} transport.write calls"
+    assert n_writes == 2, f"1000 commands in one loop iteration took {n_writes} transport.write calls"
     assert written == b"".join(pack_command("ECHO", i) for i in range(1000))
     assert results2 == [str(i).encode() for i in range(100)]
-    assert n_writes2 == 1, f"100 tasks' commands in one iteration took {n_writes2} writes"
+    assert n_writes2 == 2, f"100 tasks' commands in one iteration took {n_writes2} writes"
+
+
+async def test_idle_connection_writes_at_once(redis_server):
+    from aioredis._core import pack_command
+
+    with count_transport_writes() as writes:
+        async with shared(redis_server) as conn:
+            await conn.execute("PING")
+            writes.clear()
+            fut = conn.execute("ECHO", "now")
+            assert writes == [pack_command("ECHO", "now")]  # before any await
+            assert await fut == b"now"
+            conn._cork()
+            try:
+                fut = conn.execute("ECHO", "later")
+                assert len(writes) == 1  # corked: left for the next iteration
+            finally:
+                conn._uncork()
+            assert await fut == b"later"
+            assert writes[1:] == [pack_command("ECHO", "later")]
 
 
 async def test_cancelled_future_directly(redis_server):

@@ -331,14 +331,18 @@ class Pipeline:
         placeholders = []
         futures = []
         execute = conn.execute
-        for fut, command, args, encoding, convert in commands:
-            try:
-                reply = execute(command, *args, encoding=encoding, convert=convert)
-            except Exception as exc:
-                _set_exception(fut, exc)
-                continue
-            placeholders.append(fut)
-            futures.append(reply)
+        conn._cork()  # all of it in one write, even on an idle connection
+        try:
+            for fut, command, args, encoding, convert in commands:
+                try:
+                    reply = execute(command, *args, encoding=encoding, convert=convert)
+                except Exception as exc:
+                    _set_exception(fut, exc)
+                    continue
+                placeholders.append(fut)
+                futures.append(reply)
+        finally:
+            conn._uncork()
         if not futures:
             return None, None
         return futures[-1], functools.partial(self._finish, placeholders, futures)
@@ -391,6 +395,13 @@ class MultiExec(Pipeline):
             raise ValueError(f"{command!r} cannot be used inside multi_exec()")
 
     def _send(self, conn, commands):
+        conn._cork()  # MULTI ... EXEC in one write
+        try:
+            return self._send_corked(conn, commands)
+        finally:
+            conn._uncork()
+
+    def _send_corked(self, conn, commands):
         try:
             multi = conn.execute(b"MULTI", encoding=None)
         except Exception as exc:
