@@ -89,6 +89,11 @@ aior_exec(PyObject *module)
         goto error;
     }
 
+    st->pairs_to_dict = PyObject_GetAttrString(module, "pairs_to_dict");
+    if (st->pairs_to_dict == NULL) {
+        goto error;
+    }
+
     st->Reader_type = (PyTypeObject *)add_type(module, &aior_Reader_spec);
     if (st->Reader_type == NULL) {
         goto error;
@@ -122,6 +127,7 @@ aior_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(st->ConnectionForcedCloseError);
     Py_VISIT(st->InvalidStateError);
     Py_VISIT(st->notset);
+    Py_VISIT(st->pairs_to_dict);
     return 0;
 }
 
@@ -138,6 +144,7 @@ aior_clear(PyObject *module)
     Py_CLEAR(st->ConnectionForcedCloseError);
     Py_CLEAR(st->InvalidStateError);
     Py_CLEAR(st->notset);
+    Py_CLEAR(st->pairs_to_dict);
     Py_CLEAR(st->str_set_result);
     Py_CLEAR(st->str_set_exception);
     Py_CLEAR(st->str_create_future);
@@ -162,7 +169,13 @@ PyDoc_STRVAR(pack_command__doc__,
 "bytearray, memoryview, str (UTF-8), int or float; anything else raises\n"
 "TypeError naming its position.");
 
+PyDoc_STRVAR(pairs_to_dict__doc__,
+"pairs_to_dict(reply, /)\n--\n\n"
+"[k1, v1, k2, v2, ...] -> {k1: v1, k2: v2}; anything but a list or tuple\n"
+"is returned as it is.");
+
 static PyMethodDef aior_methods[] = {
+    {"pairs_to_dict", (PyCFunction)aior_pairs_to_dict, METH_O, pairs_to_dict__doc__},
     {"pack_command", (PyCFunction)(void (*)(void))aior_pack_command, METH_FASTCALL,
      pack_command__doc__},
     {NULL, NULL, 0, NULL},

@@ -31,6 +31,8 @@ typedef struct {
     PyObject *InvalidStateError;
     /* the "use the connection's encoding" sentinel (aioredis.util._NOTSET) */
     PyObject *notset;
+    /* this module's pairs_to_dict: a reply for it is built as a dict */
+    PyObject *pairs_to_dict;
     /* interned method and attribute names */
     PyObject *str_set_result;
     PyObject *str_set_exception;
@@ -81,5 +83,6 @@ aior_state *aior_state_from_type(PyTypeObject *type);
 extern PyType_Spec aior_Reader_spec;
 extern PyType_Spec aior_Protocol_spec;
 PyObject *aior_pack_command(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
+PyObject *aior_pairs_to_dict(PyObject *module, PyObject *reply);
 
 #endif

@@ -666,10 +666,13 @@ process_replies(ProtocolObject *self)
         PyObject *reply = NULL;
         resp_build_ctx ctx = {st->ReplyError, NULL, NULL, 0};
         int build = !aior_in_pubsub_mode(self);
-        if (build && self->count > 0 &&
-            resp_ctx_set_encoding(&ctx, self->ring[self->head].encoding, NULL) < 0) {
-            PyErr_Clear(); /* scan it; building it later raises this again for its caller */
-            build = 0;
+        if (build && self->count > 0) {
+            const waiter *head = &self->ring[self->head];
+            if (resp_ctx_set_encoding(&ctx, head->encoding, NULL) < 0) {
+                PyErr_Clear(); /* scan it; building it later raises this again for its caller */
+                build = 0;
+            }
+            ctx.flat_map = head->convert == st->pairs_to_dict;
         }
         int r = resp_parse(&self->parser, &ctx, build, &reply, &end);
         if (r == 0) {

@@ -425,18 +425,27 @@ store_item(resp_parser *p, resp_frame *f, PyObject *item)
     }
 }
 
-/* An aggregate of `count` elements starts after `after`: its container. A
- * list gets no more slots than the bytes already buffered could fill (an
- * element takes at least 3 bytes); the rest are appended as they arrive, so
- * memory follows the bytes received, never the count the peer declared. */
+/* An aggregate of `count` elements starts after `after`: its container. It
+ * gets no more slots than the bytes already buffered could fill (an element
+ * takes at least 3 bytes); a list's other elements are appended as they
+ * arrive, so memory follows the bytes received, never the count the peer
+ * declared. */
 static PyObject *
-new_container(resp_parser *p, char t, int64_t count, size_t after)
+new_container(resp_parser *p, int as_map, int64_t count, size_t after)
 {
-    if (t == '%') {
-        return PyDict_New();
-    }
     int64_t room = (int64_t)((p->end - after) / 3);
-    return PyList_New((Py_ssize_t)(count < room ? count : room));
+    if (count > room) {
+        count = room;
+    }
+    if (as_map) { /* count counts keys and values */
+#if PY_VERSION_HEX < 0x030D0000
+        /* sized for the pairs buffered: no rehashing while it fills */
+        return _PyDict_NewPresized((Py_ssize_t)(count / 2));
+#else
+        return PyDict_New();
+#endif
+    }
+    return PyList_New((Py_ssize_t)count);
 }
 
 /* The object for a complete scalar element of type t; line/n is its header
@@ -725,24 +734,27 @@ resp_parse(resp_parser *p, const resp_build_ctx *ctx, int build, PyObject **out,
             if (p->depth == 0) {
                 p->reply_type = t;
             }
+            /* the caller converts [k1, v1, ...] to a dict: build the dict */
+            int as_map = t == '%' || (t == '*' && making && p->depth == 0 && ctx->flat_map &&
+                                      v % 2 == 0);
             if (v > 0) {
                 PyObject *container = NULL;
                 if (making) {
-                    container = new_container(p, t, v, after);
+                    container = new_container(p, as_map, t == '%' ? v * 2 : v, after);
                     if (container == NULL) {
                         defer_error(p);
                     }
                 }
                 p->pos = after;
                 p->line_from = 0;
-                if ((ret = push_frame(p, t == '%' ? v * 2 : v, t == '%' ? '%' : '*',
+                if ((ret = push_frame(p, t == '%' ? v * 2 : v, as_map ? '%' : '*',
                                       container)) < 0) {
                     goto done;
                 }
                 continue;
             }
             if (making && v == 0) {
-                obj = t == '%' ? PyDict_New() : PyList_New(0);
+                obj = as_map ? PyDict_New() : PyList_New(0);
                 making = 0; /* made (or failed) here, not by make_scalar */
                 if (obj == NULL) {
                     defer_error(p);

@@ -51,6 +51,7 @@ typedef struct {
     const char *encoding;   /* NULL: strings stay bytes */
     const char *errors;     /* codec error handler, NULL means strict */
     int utf8;               /* encoding is UTF-8: use the direct decoder */
+    int flat_map;           /* build a top-level array [k1, v1, ...] as {k1: v1, ...} */
 } resp_build_ctx;
 
 void resp_init(resp_parser *p);

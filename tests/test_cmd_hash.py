@@ -331,3 +331,33 @@ async def test_via_redis_pool(redis_server):
     finally:
         redis.close()
         await redis.wait_closed()
+
+
+def test_pairs_to_dict_converter():
+    from aioredis.commands._convert import pairs_to_dict
+
+    assert pairs_to_dict([b"a", b"1", b"b", b"2", b"a", b"3"]) == {b"a": b"3", b"b": b"2"}
+    assert pairs_to_dict(("k", "v")) == {"k": "v"}
+    assert pairs_to_dict([b"a", b"1", b"odd"]) == {b"a": b"1"}  # as zip() would
+    assert pairs_to_dict([]) == {}
+    built = {b"x": b"y"}
+    assert pairs_to_dict(built) is built  # what the protocol built directly
+    assert pairs_to_dict(b"QUEUED") == b"QUEUED"
+    with pytest.raises(TypeError):
+        pairs_to_dict([[b"unhashable"], b"v"])
+
+
+async def test_hgetall_of_a_large_hash(redis_server):
+    # A reply awaited with pairs_to_dict is built as the dict while it
+    # arrives (many reads): same result as pairing the raw list afterwards.
+    k = key()
+    fields = {b"field-%06d" % i: b"value-%d" % (i * 7) for i in range(20000)}
+    async with client(redis_server) as r:
+        for i in range(0, 20000, 5000):
+            await r.hmset_dict(k, dict(list(fields.items())[i : i + 5000]))
+        raw = await r.execute("HGETALL", k)
+        assert len(raw) == 40000
+        assert await r.hgetall(k) == fields == dict(zip(raw[::2], raw[1::2]))
+        decoded = await r.hgetall(k, encoding="utf-8")
+        assert decoded == {f.decode(): v.decode() for f, v in fields.items()}
+        assert await r.hgetall(key("missing")) == {}

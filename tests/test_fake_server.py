@@ -353,3 +353,70 @@ async def test_reply_split_across_reads_at_every_offset():
         conn.close()
         await conn.wait_closed()
     assert n == len(cuts)
+
+
+async def _replies_for(payloads, *requests):
+    """Serve each request with the next payload, written in 3-byte pieces
+    (so every reply is built across many reads); run the requests."""
+
+    async def handler(reader, writer):
+        for payload in payloads:
+            await read_command(reader)
+            for i in range(0, len(payload), 3):
+                writer.write(payload[i : i + 3])
+                await writer.drain()
+        await asyncio.sleep(0.2)
+
+    async with fake_server(handler) as address:
+        conn = await aioredis.create_connection(address)
+        try:
+            return await gather_exc([conn.execute(*args, **kw) for args, kw in requests])
+        finally:
+            conn.close()
+
+
+async def test_flat_map_replies_built_as_dict_while_arriving():
+    from aioredis.commands._convert import pairs_to_dict
+
+    results = await _replies_for(
+        [
+            b"*4\r\n$1\r\na\r\n$1\r\n1\r\n$1\r\nb\r\n:2\r\n",
+            b"*3\r\n$1\r\na\r\n$1\r\n1\r\n$3\r\nodd\r\n",  # odd: a list, paired as zip() would
+            b"*4\r\n$1\r\na\r\n$2\r\n\xff\xfe\r\n$1\r\nb\r\n$1\r\n2\r\n",  # not UTF-8
+            b"*2\r\n*1\r\n:1\r\n$1\r\nv\r\n",  # an unhashable key
+            b"+still in sync\r\n",
+        ],
+        (("HGETALL", "h"), {"convert": pairs_to_dict}),
+        (("HGETALL", "h"), {"convert": pairs_to_dict}),
+        (("HGETALL", "h"), {"convert": pairs_to_dict, "encoding": "utf-8"}),
+        (("HGETALL", "h"), {"convert": pairs_to_dict}),
+        (("PING",), {}),
+    )
+    assert results[0] == {b"a": b"1", b"b": 2}
+    assert results[1] == {b"a": b"1"}
+    assert isinstance(results[2], UnicodeDecodeError)
+    assert isinstance(results[3], TypeError)
+    assert results[4] == b"still in sync"
+
+
+async def test_huge_declared_flat_map_count_no_preallocation():
+    import tracemalloc
+
+    from aioredis.commands._convert import pairs_to_dict
+
+    async def handler(reader, writer):
+        await read_command(reader)
+        writer.write(b"*4294967294\r\n$1\r\na\r\n$1\r\nb\r\n")
+        await writer.drain()
+        await asyncio.sleep(0.05)
+
+    tracemalloc.start()
+    try:
+        async with fake_server(handler) as address:
+            conn = await aioredis.create_connection(address)
+            with pytest.raises(ConnectionClosedError):
+                await asyncio.wait_for(conn.execute("HGETALL", "h", convert=pairs_to_dict), 5)
+        _, traced_peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert traced_peak < 10 * 1024 * 1024, f"traced allocations peaked at {traced_peak / 1e6:.1f} MB"

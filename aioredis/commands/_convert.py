@@ -4,6 +4,8 @@ Each takes the raw (possibly decoded) reply and returns the method's result;
 passing one as ``execute(..., convert=fn)`` costs no extra coroutine.
 """
 
+from .. import _core
+
 
 class _StatusReply:
     """``reply in _OK``: the status as bytes or as str, compared by type so
@@ -68,9 +70,7 @@ def pairs(reply):
     return list(zip(it, it))
 
 
-def pairs_to_dict(reply):
-    """[k1, v1, k2, v2] -> {k1: v1, k2: v2}."""
-    if reply in _QUEUED:
-        return reply
-    it = iter(reply)
-    return dict(zip(it, it))
+# [k1, v1, k2, v2] -> {k1: v1, k2: v2}; QUEUED (anything but a list or
+# tuple) passes through. In C, and known to the protocol: a reply awaited
+# with convert=pairs_to_dict is built as the dict while it arrives.
+pairs_to_dict = _core.pairs_to_dict
