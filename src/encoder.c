@@ -56,6 +56,7 @@ prepare_one(aior_arg *a, Py_ssize_t position, PyObject *arg)
     if (PyBytes_CheckExact(arg)) {
         a->ptr = PyBytes_AS_STRING(arg);
         a->len = PyBytes_GET_SIZE(arg);
+        a->bytes = arg;
     }
     else if (PyUnicode_CheckExact(arg)) {
         a->ptr = PyUnicode_AsUTF8AndSize(arg, &a->len);
@@ -121,6 +122,7 @@ aior_cmd_prepare(aior_cmd *cmd, PyObject *const *args, Py_ssize_t nargs)
         }
     }
     size_t size = 1 + digits((size_t)nargs) + 2; /* *N\r\n */
+    cmd->big_bytes = 0;
     for (Py_ssize_t i = 0; i < nargs; i++) {
         aior_arg *a = &cmd->items[i];
         memset(a, 0, offsetof(aior_arg, num));
@@ -130,30 +132,56 @@ aior_cmd_prepare(aior_cmd *cmd, PyObject *const *args, Py_ssize_t nargs)
             return -1;
         }
         size += 1 + digits((size_t)a->len) + 2 + (size_t)a->len + 2; /* $L\r\n..\r\n */
+        if (aior_arg_is_big(a)) {
+            cmd->big_bytes += (size_t)a->len;
+        }
     }
     cmd->size = size;
     return 0;
 }
 
+int
+aior_arg_is_big(const aior_arg *a)
+{
+    return a->bytes != NULL && a->len >= AIOR_BIG_ARG;
+}
+
+size_t
+aior_cmd_write_head(const aior_cmd *cmd, char *dst)
+{
+    char *p = dst;
+    *p++ = '*';
+    p += format_u64(p, (uint64_t)cmd->n);
+    *p++ = '\r';
+    *p++ = '\n';
+    return (size_t)(p - dst);
+}
+
+size_t
+aior_arg_write(const aior_arg *a, char *dst, int with_payload)
+{
+    char *p = dst;
+    *p++ = '$';
+    p += format_u64(p, (uint64_t)a->len);
+    *p++ = '\r';
+    *p++ = '\n';
+    if (with_payload) {
+        if (a->len) {
+            memcpy(p, a->ptr, (size_t)a->len);
+        }
+        p += a->len;
+        *p++ = '\r';
+        *p++ = '\n';
+    }
+    return (size_t)(p - dst);
+}
+
 void
 aior_cmd_write(const aior_cmd *cmd, char *dst)
 {
-    *dst++ = '*';
-    dst += format_u64(dst, (uint64_t)cmd->n);
-    *dst++ = '\r';
-    *dst++ = '\n';
+    dst += aior_cmd_write_head(cmd, dst);
     for (Py_ssize_t i = 0; i < cmd->n; i++) {
-        const aior_arg *a = &cmd->items[i];
-        *dst++ = '$';
-        dst += format_u64(dst, (uint64_t)a->len);
-        *dst++ = '\r';
-        *dst++ = '\n';
-        if (a->len) {
-            memcpy(dst, a->ptr, (size_t)a->len);
-        }
-        dst += a->len;
-        *dst++ = '\r';
-        *dst++ = '\n';
+        dst += aior_arg_write(&cmd->items[i], dst, 1);
     }
 }
 

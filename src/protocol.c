@@ -319,6 +319,57 @@ PyDoc_STRVAR(Protocol_execute__doc__,
 
 /* Encode one command and queue n_replies waiters for it (one future each).
  * Returns the future (n_replies == 1) or a tuple of them. */
+/* Write a command with big bytes arguments (AIOR_BIG_ARG or more): each is
+ * handed to the transport as it is (bytes are immutable, and a socket that
+ * takes it at once means no copy at all), the rest goes through the output
+ * buffer, flushed before each, so the order on the wire is kept. While
+ * writing is paused the output buffer would be overtaken: then the argument
+ * is copied like any other. 0, or -1 with an exception set. */
+static int
+write_scattered(ProtocolObject *self, const aior_cmd *cmd)
+{
+    size_t small = cmd->size - cmd->big_bytes;
+    char *dst = out_reserve(self, small);
+    if (dst == NULL) {
+        return -1;
+    }
+    size_t w = aior_cmd_write_head(cmd, dst);
+    for (Py_ssize_t i = 0; i < cmd->n; i++) {
+        const aior_arg *a = &cmd->items[i];
+        if (!aior_arg_is_big(a) || self->paused || self->state != STATE_OPEN) {
+            if (aior_arg_is_big(a)) { /* copied after all: make room for it */
+                self->out_len += w;
+                w = 0;
+                dst = out_reserve(self, small + (size_t)a->len + 2);
+                if (dst == NULL) {
+                    return -1;
+                }
+            }
+            w += aior_arg_write(a, dst + w, 1);
+            continue;
+        }
+        w += aior_arg_write(a, dst + w, 0);
+        self->out_len += w;
+        if (flush(self) < 0) {
+            return -1;
+        }
+        PyObject *r = PyObject_CallMethodOneArg(self->transport, self->st->str_write, a->bytes);
+        if (r == NULL) {
+            return -1;
+        }
+        Py_DECREF(r);
+        dst = out_reserve(self, small);
+        if (dst == NULL) {
+            return -1;
+        }
+        w = 0;
+        dst[w++] = '\r';
+        dst[w++] = '\n';
+    }
+    self->out_len += w; /* the tail leaves with the next flush, as usual */
+    return 0;
+}
+
 static PyObject *
 queue_command(ProtocolObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *encoding,
               PyObject *convert, Py_ssize_t n_replies, int forced_kind)
@@ -351,7 +402,9 @@ queue_command(ProtocolObject *self, PyObject *const *args, Py_ssize_t nargs, PyO
                         "are allowed");
         goto error;
     }
-    char *dst = out_reserve(self, cmd.size);
+    /* big bytes arguments are not copied into the output buffer */
+    size_t copied = cmd.big_bytes ? cmd.size - cmd.big_bytes : cmd.size;
+    char *dst = out_reserve(self, copied);
     if (dst == NULL || ring_reserve(self, (size_t)n_replies) < 0) {
         goto error;
     }
@@ -384,7 +437,7 @@ queue_command(ProtocolObject *self, PyObject *const *args, Py_ssize_t nargs, PyO
         raise_closed(self);
         goto error;
     }
-    dst = out_reserve(self, cmd.size);
+    dst = out_reserve(self, copied);
     if (dst == NULL || ring_reserve(self, (size_t)n_replies) < 0) {
         goto error;
     }
@@ -421,8 +474,10 @@ queue_command(ProtocolObject *self, PyObject *const *args, Py_ssize_t nargs, PyO
     default:
         break;
     }
-    aior_cmd_write(&cmd, dst);
-    self->out_len += cmd.size;
+    if (cmd.big_bytes == 0) {
+        aior_cmd_write(&cmd, dst);
+        self->out_len += cmd.size;
+    }
     for (Py_ssize_t i = 0; i < n_replies; i++) {
         waiter wi = w;
         wi.fut = Py_NewRef(PyTuple_GET_ITEM(result, i));
@@ -432,6 +487,13 @@ queue_command(ProtocolObject *self, PyObject *const *args, Py_ssize_t nargs, PyO
             Py_XINCREF(wi.convert);
         }
         ring_push(self, wi);
+    }
+    if (cmd.big_bytes && write_scattered(self, &cmd) < 0) {
+        /* part of the command may be on the wire: the stream is lost */
+        PyObject *exc = aior_fetch_exception();
+        aior_close_with(self, st->ConnectionClosedError,
+                        "Connection lost: writing to the transport failed", exc);
+        Py_XDECREF(exc);
     }
     aior_cmd_release(&cmd);
     if (write_now && !self->flush_scheduled) {

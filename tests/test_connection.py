@@ -634,6 +634,78 @@ async def test_idle_connection_writes_at_once(redis_server):
             assert writes[1:] == [pack_command("ECHO", "later")]
 
 
+def _recording_transport_writes():
+    """Like count_transport_writes, but keeps the objects written as they are."""
+    import asyncio.selector_events as se
+
+    cls = se._SelectorSocketTransport
+    original = cls.write
+    calls = []
+
+    def write(self, data):
+        calls.append(data)
+        return original(self, data)
+
+    @contextlib.contextmanager
+    def patched():
+        cls.write = write
+        try:
+            yield calls
+        finally:
+            cls.write = original
+
+    return patched()
+
+
+async def test_big_bytes_arguments_are_written_without_a_copy(redis_server):
+    from aioredis._core import pack_command
+
+    k = "aioredis-test:conn:bigarg"
+    big1 = b"a" * (64 * 1024)  # the threshold
+    big2 = bytes(range(256)) * 1024
+    small_below = b"s" * (64 * 1024 - 1)
+    with _recording_transport_writes() as writes:
+        async with shared(redis_server) as conn:
+            await conn.execute("PING")
+            writes.clear()
+            # queued behind a small command still in the output buffer
+            first = conn.execute("SET", k + ":0", "x")
+            second = conn.execute("MSET", k + ":1", big1, k + ":2", small_below, k + ":3", big2)
+            assert await first == b"OK" and await second == b"OK"
+            assert await conn.execute("MGET", k + ":1", k + ":2", k + ":3") == [big1, small_below, big2]
+            sent = b"".join(bytes(w) for w in writes)
+            expected = (pack_command("SET", k + ":0", "x")
+                        + pack_command("MSET", k + ":1", big1, k + ":2", small_below, k + ":3", big2))
+            assert sent.startswith(expected)
+            # the two big values went to the transport as the caller's objects
+            assert any(w is big1 for w in writes) and any(w is big2 for w in writes)
+            assert not any(w is small_below for w in writes)
+
+            # a bytearray (mutable) is always copied
+            writes.clear()
+            mutable = bytearray(b"m" * (100 * 1024))
+            assert await conn.execute("SET", k + ":4", mutable) == b"OK"
+            assert not any(w is mutable for w in writes)
+            assert await conn.execute("GET", k + ":4") == bytes(mutable)
+
+            # while writing is paused the big value is queued behind what waits
+            writes.clear()
+            conn.pause_writing()
+            fut = conn.execute("SET", k + ":5", big2)
+            assert writes == []
+            conn.resume_writing()
+            assert await fut == b"OK"
+            assert b"".join(bytes(w) for w in writes) == pack_command("SET", k + ":5", big2)
+            assert await conn.execute("GET", k + ":5") == big2
+
+            # queued together: the batch is split around the big value, in order
+            tr_results = await asyncio.gather(
+                conn.execute("SET", k + ":6", big1), conn.execute("INCR", k + ":7"),
+                conn.execute("GET", k + ":6"))
+            assert tr_results == [b"OK", 1, big1]
+            await conn.execute("DEL", *[f"{k}:{i}" for i in range(8)])
+
+
 async def test_cancelled_future_directly(redis_server):
     async with shared(redis_server) as conn:
         f1 = conn.execute("ECHO", "one")

@@ -605,3 +605,25 @@ async def test_multi_exec_on_reconnecting_redis(redis_server):
     finally:
         redis.close()
         await redis.wait_closed()
+
+
+async def test_big_values_inside_a_transaction(redis_server):
+    # A value of 64 KiB or more goes to the transport as it is, so the batch
+    # leaves in several writes; together they are still MULTI ... EXEC in order.
+    async with client(redis_server) as redis:
+        conn = redis.connection
+        k = key()
+        big = bytes(range(256)) * 1024
+        await settle(conn)
+        tr = redis.multi_exec()
+        tr.set(k, "before")
+        tr.set(k, big)
+        tr.append(k, "!")
+        tr.get(k)
+        with count_writes(conn) as writes:
+            results = await tr.execute()
+        assert results == [True, True, len(big) + 1, big + b"!"]
+        assert b"".join(writes) == (
+            encode_command(b"MULTI") + encode_command(b"SET", k, "before") + encode_command(b"SET", k, big)
+            + encode_command(b"APPEND", k, "!") + encode_command(b"GET", k) + encode_command(b"EXEC"))
+        assert len(writes) == 3  # the part before the value, the value, the rest
