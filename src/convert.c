@@ -1,6 +1,8 @@
 /* Reply converters implemented in C (see aioredis/commands/_convert.py). */
 #include "module.h"
 
+#include <string.h>
+
 /* pairs_to_dict(reply): [k1, v1, k2, v2, ...] -> {k1: v1, k2: v2}. The
  * protocol knows this function: a reply it is waiting for is built as the
  * dict directly (see resp_build_ctx.flat_map), and arrives here done.
@@ -34,4 +36,28 @@ error:
     Py_XDECREF(dict);
     Py_DECREF(seq);
     return NULL;
+}
+
+/* Is reply the status text (bytes or str, as decoded) equal to text? */
+static int
+is_status(PyObject *reply, const char *text, Py_ssize_t n)
+{
+    if (PyBytes_CheckExact(reply)) {
+        return PyBytes_GET_SIZE(reply) == n && memcmp(PyBytes_AS_STRING(reply), text, (size_t)n) == 0;
+    }
+    if (PyUnicode_CheckExact(reply)) {
+        return PyUnicode_GET_LENGTH(reply) == n && PyUnicode_CompareWithASCIIString(reply, text) == 0;
+    }
+    return 0;
+}
+
+/* ok(reply): True for an OK status, False otherwise; QUEUED (inside MULTI)
+ * passes through. */
+PyObject *
+aior_ok(PyObject *module, PyObject *reply)
+{
+    if (is_status(reply, "QUEUED", 6)) {
+        return Py_NewRef(reply);
+    }
+    return PyBool_FromLong(is_status(reply, "OK", 2));
 }

@@ -68,6 +68,7 @@ aior_exec(PyObject *module)
 
     INTERN(str_set_result, "set_result");
     INTERN(str_set_exception, "set_exception");
+    INTERN(str_exception, "exception");
     INTERN(str_create_future, "create_future");
     INTERN(str_call_soon, "call_soon");
     INTERN(str_write, "write");
@@ -147,6 +148,7 @@ aior_clear(PyObject *module)
     Py_CLEAR(st->pairs_to_dict);
     Py_CLEAR(st->str_set_result);
     Py_CLEAR(st->str_set_exception);
+    Py_CLEAR(st->str_exception);
     Py_CLEAR(st->str_create_future);
     Py_CLEAR(st->str_call_soon);
     Py_CLEAR(st->str_write);
@@ -174,7 +176,12 @@ PyDoc_STRVAR(pairs_to_dict__doc__,
 "[k1, v1, k2, v2, ...] -> {k1: v1, k2: v2}; anything but a list or tuple\n"
 "is returned as it is.");
 
+PyDoc_STRVAR(ok__doc__,
+"ok(reply, /)\n--\n\n"
+"True for an OK status (bytes or str), False otherwise; QUEUED passes through.");
+
 static PyMethodDef aior_methods[] = {
+    {"ok", (PyCFunction)aior_ok, METH_O, ok__doc__},
     {"pairs_to_dict", (PyCFunction)aior_pairs_to_dict, METH_O, pairs_to_dict__doc__},
     {"pack_command", (PyCFunction)(void (*)(void))aior_pack_command, METH_FASTCALL,
      pack_command__doc__},

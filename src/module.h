@@ -36,6 +36,7 @@ typedef struct {
     /* interned method and attribute names */
     PyObject *str_set_result;
     PyObject *str_set_exception;
+    PyObject *str_exception;
     PyObject *str_create_future;
     PyObject *str_call_soon;
     PyObject *str_write;
@@ -84,5 +85,6 @@ extern PyType_Spec aior_Reader_spec;
 extern PyType_Spec aior_Protocol_spec;
 PyObject *aior_pack_command(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
 PyObject *aior_pairs_to_dict(PyObject *module, PyObject *reply);
+PyObject *aior_ok(PyObject *module, PyObject *reply);
 
 #endif

@@ -95,6 +95,21 @@ aior_resolve(ProtocolObject *self, PyObject *fut, PyObject *method, PyObject *va
     PyErr_WriteUnraisable(fut);
 }
 
+/* fut.set_exception(exc); for a quiet waiter (a pipeline's placeholder,
+ * whose errors execute() reports) also mark the exception retrieved. */
+void
+aior_resolve_exception(ProtocolObject *self, const waiter *w, PyObject *exc)
+{
+    aior_resolve(self, w->fut, self->st->str_set_exception, exc);
+    if (w->quiet) {
+        PyObject *r = PyObject_CallMethodNoArgs(w->fut, self->st->str_exception);
+        if (r == NULL) {
+            PyErr_Clear(); /* cancelled: nothing to mark */
+        }
+        Py_XDECREF(r);
+    }
+}
+
 /* Fail every pending waiter with exc_type(message). The FIFO is detached
  * first, so Python code run by set_exception sees an empty, closed
  * connection. */
@@ -116,7 +131,7 @@ fail_all(ProtocolObject *self, PyObject *exc_type, PyObject *message, PyObject *
             if (cause != NULL && cause != Py_None) {
                 PyException_SetCause(exc, Py_NewRef(cause)); /* steals */
             }
-            aior_resolve(self, w.fut, self->st->str_set_exception, exc);
+            aior_resolve_exception(self, &w, exc);
             Py_DECREF(exc);
         }
         aior_waiter_release(&w);
@@ -370,9 +385,12 @@ write_scattered(ProtocolObject *self, const aior_cmd *cmd)
     return 0;
 }
 
+/* Queue one command expecting n_replies replies: a future per reply (a
+ * tuple of them if several; given instead of created by _execute_batch, with
+ * n_replies 1, and then its errors are marked retrieved: quiet). */
 static PyObject *
 queue_command(ProtocolObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *encoding,
-              PyObject *convert, Py_ssize_t n_replies, int forced_kind)
+              PyObject *convert, Py_ssize_t n_replies, int forced_kind, PyObject *given)
 {
     aior_state *st = self->st;
     if (self->state != STATE_OPEN) {
@@ -384,6 +402,11 @@ queue_command(ProtocolObject *self, PyObject *const *args, Py_ssize_t nargs, PyO
     }
     PyObject *result = NULL;
     int kind = forced_kind >= 0 ? forced_kind : command_kind(&cmd.items[0]);
+    if (kind == KIND_PUBSUB && given != NULL) {
+        PyErr_SetString(st->RedisError,
+                        "Pub/Sub commands cannot be used in a pipeline or transaction");
+        goto error;
+    }
     if (kind == KIND_PUBSUB) {
         /* (P)(UN)SUBSCRIBE need Channel objects: the Python layer makes them */
         aior_cmd_release(&cmd);
@@ -413,7 +436,7 @@ queue_command(ProtocolObject *self, PyObject *const *args, Py_ssize_t nargs, PyO
         goto error;
     }
     for (Py_ssize_t i = 0; i < n_replies; i++) {
-        PyObject *fut = PyObject_CallNoArgs(self->create_future);
+        PyObject *fut = given ? Py_NewRef(given) : PyObject_CallNoArgs(self->create_future);
         if (fut == NULL) {
             goto error;
         }
@@ -441,7 +464,7 @@ queue_command(ProtocolObject *self, PyObject *const *args, Py_ssize_t nargs, PyO
     if (dst == NULL || ring_reserve(self, (size_t)n_replies) < 0) {
         goto error;
     }
-    waiter w = {NULL, Py_XNewRef(encoding), NULL, Py_XNewRef(convert), kind};
+    waiter w = {NULL, Py_XNewRef(encoding), NULL, Py_XNewRef(convert), kind, given != NULL};
     /* A SELECT inside MULTI only changes db when EXEC runs it. */
     switch (w.kind) {
     case KIND_MULTI:
@@ -593,13 +616,113 @@ Protocol_execute(ProtocolObject *self, PyObject *const *args, Py_ssize_t nargsf,
         }
         copy[0] = (PyObject *)self;
         memcpy(copy + 1, args, (size_t)nargs * sizeof(PyObject *));
-        PyObject *r = queue_command(self, copy + 1, nargs, encoding, convert, 1, -1);
+        PyObject *r = queue_command(self, copy + 1, nargs, encoding, convert, 1, -1, NULL);
         if (copy != small) {
             PyMem_Free(copy);
         }
         return r;
     }
-    return queue_command(self, args, nargs, encoding, convert, 1, -1);
+    return queue_command(self, args, nargs, encoding, convert, 1, -1, NULL);
+}
+
+PyDoc_STRVAR(Protocol_execute_batch__doc__,
+"_execute_batch($self, commands, /)\n--\n\n"
+"Queue a pipeline: commands is a list of (future, command, args, encoding,\n"
+"convert) tuples, encoding being a str, None or NOTSET. Each reply resolves\n"
+"its given future directly (errors marked retrieved); all of it leaves in\n"
+"one write. A command that cannot be queued fails its future. Returns the\n"
+"future of the last command queued, or None.");
+
+static PyObject *
+Protocol_execute_batch(ProtocolObject *self, PyObject *commands)
+{
+    aior_state *st = self->st;
+    if (!PyList_Check(commands)) {
+        PyErr_SetString(PyExc_TypeError, "_execute_batch() expects a list");
+        return NULL;
+    }
+    PyObject *last = Py_NewRef(Py_None);
+    PyObject *small[AIOR_SMALL_ARGS + 2], **argv = NULL;
+    Py_ssize_t argv_cap = 0;
+    self->corked++;
+    /* the list may change under us (Python code runs): index it afresh */
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(commands); i++) {
+        PyObject *item = Py_NewRef(PyList_GET_ITEM(commands, i));
+        PyObject *fut = NULL, *args, *encoding, *convert, *r = NULL;
+        if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 5 ||
+            !PyTuple_Check(PyTuple_GET_ITEM(item, 2))) {
+            PyErr_SetString(PyExc_TypeError,
+                            "_execute_batch() items are (future, command, args, encoding, "
+                            "convert) tuples");
+            Py_DECREF(item);
+            goto fail;
+        }
+        fut = PyTuple_GET_ITEM(item, 0);
+        args = PyTuple_GET_ITEM(item, 2);
+        encoding = PyTuple_GET_ITEM(item, 3);
+        convert = PyTuple_GET_ITEM(item, 4);
+        Py_ssize_t nargs = 1 + PyTuple_GET_SIZE(args);
+        if (nargs + 1 > argv_cap) { /* one slot before: execute_pubsub's self */
+            if (argv != small && argv != NULL) {
+                PyMem_Free(argv);
+            }
+            argv_cap = nargs + 1 <= (Py_ssize_t)Py_ARRAY_LENGTH(small) ? (Py_ssize_t)Py_ARRAY_LENGTH(small)
+                                                                       : nargs + 1;
+            argv = argv_cap == (Py_ssize_t)Py_ARRAY_LENGTH(small)
+                       ? small
+                       : PyMem_Malloc((size_t)argv_cap * sizeof(PyObject *));
+            if (argv == NULL) {
+                argv_cap = 0;
+                PyErr_NoMemory();
+                Py_DECREF(item);
+                goto fail;
+            }
+        }
+        argv[0] = (PyObject *)self;
+        argv[1] = PyTuple_GET_ITEM(item, 1);
+        for (Py_ssize_t k = 1; k < nargs; k++) {
+            argv[1 + k] = PyTuple_GET_ITEM(args, k - 1);
+        }
+        if (encoding == st->notset) {
+            encoding = self->encoding;
+        }
+        else if (encoding == Py_None) {
+            encoding = NULL;
+        }
+        else if (!PyUnicode_Check(encoding)) {
+            PyErr_Format(PyExc_TypeError, "encoding must be a str or None, not %.100s",
+                         Py_TYPE(encoding)->tp_name);
+        }
+        if (convert != Py_None && !PyCallable_Check(convert)) {
+            PyErr_SetString(PyExc_TypeError, "convert must be callable or None");
+        }
+        if (!PyErr_Occurred() && check_command(argv + 1, nargs) == 0) {
+            r = queue_command(self, argv + 1, nargs, encoding, convert == Py_None ? NULL : convert,
+                              1, -1, fut);
+        }
+        if (r != NULL) {
+            Py_SETREF(last, r);
+        }
+        else { /* this command is not sent: its future says why */
+            PyObject *exc = aior_fetch_exception();
+            waiter w = {fut, NULL, NULL, NULL, KIND_PLAIN, 1};
+            aior_resolve_exception(self, &w, exc);
+            Py_XDECREF(exc);
+        }
+        Py_DECREF(item);
+    }
+    self->corked--;
+    if (argv != small) {
+        PyMem_Free(argv);
+    }
+    return last;
+fail:
+    self->corked--;
+    if (argv != small) {
+        PyMem_Free(argv);
+    }
+    Py_DECREF(last);
+    return NULL;
 }
 
 PyDoc_STRVAR(Protocol_execute_pubsub_acks__doc__,
@@ -625,7 +748,7 @@ Protocol_execute_pubsub_acks(ProtocolObject *self, PyObject *const *args, Py_ssi
     if (check_command(args + 1, nargs - 1) < 0) {
         return NULL;
     }
-    PyObject *result = queue_command(self, args + 1, nargs - 1, NULL, NULL, n, KIND_PUBSUB_ACK);
+    PyObject *result = queue_command(self, args + 1, nargs - 1, NULL, NULL, n, KIND_PUBSUB_ACK, NULL);
     if (result != NULL && n == 1) { /* always a tuple here */
         PyObject *tuple = PyTuple_Pack(1, result);
         Py_DECREF(result);
@@ -682,12 +805,12 @@ aior_on_reply(ProtocolObject *self, waiter *w, char type, PyObject *reply)
     if (reply == NULL) {
         /* building this reply failed (a decode error): its caller gets it */
         PyObject *exc = aior_fetch_exception();
-        aior_resolve(self, w->fut, st->str_set_exception, exc);
+        aior_resolve_exception(self, w, exc);
         Py_XDECREF(exc);
         return;
     }
     if (failed) {
-        aior_resolve(self, w->fut, st->str_set_exception, reply);
+        aior_resolve_exception(self, w, reply);
         return;
     }
     if (w->kind == KIND_PUBSUB_ACK) {
@@ -700,7 +823,7 @@ aior_on_reply(ProtocolObject *self, waiter *w, char type, PyObject *reply)
     PyObject *converted = PyObject_CallOneArg(w->convert, reply);
     if (converted == NULL) {
         PyObject *exc = aior_fetch_exception();
-        aior_resolve(self, w->fut, st->str_set_exception, exc);
+        aior_resolve_exception(self, w, exc);
         Py_XDECREF(exc);
         return;
     }
@@ -1240,6 +1363,7 @@ static PyMethodDef Protocol_methods[] = {
     {"resume_writing", (PyCFunction)Protocol_resume_writing, METH_NOARGS, NULL},
     {"_flush", (PyCFunction)Protocol_flush, METH_NOARGS, NULL},
     {"_cork", (PyCFunction)Protocol_cork, METH_NOARGS, NULL},
+    {"_execute_batch", (PyCFunction)Protocol_execute_batch, METH_O, Protocol_execute_batch__doc__},
     {"_uncork", (PyCFunction)Protocol_uncork, METH_NOARGS, NULL},
     {NULL, NULL, 0, NULL},
 };

@@ -4,6 +4,7 @@ Also runs the Python examples of docs/transactions.rst.
 """
 
 import asyncio
+import gc
 import random
 import re
 from pathlib import Path
@@ -404,6 +405,38 @@ async def test_pubsub_commands_are_refused(redis_server):
         assert isinstance(results[0], aioredis.RedisError)
         assert results[1] == b"x"
         assert redis.connection.in_pubsub == 0
+
+
+async def test_raw_pubsub_command_fails_its_placeholder(redis_server):
+    async with client(redis_server) as redis:
+        pipe = redis.pipeline()
+        sub = pipe.connection.execute("SUBSCRIBE", "chan")  # past the Redis method's check
+        echo = pipe.echo("x")
+        assert await pipe.execute() == [b"x"]
+        with pytest.raises(aioredis.RedisError, match="cannot be used in a pipeline"):
+            await sub
+        assert await echo == b"x"
+        assert redis.connection.in_pubsub == 0
+
+
+async def test_errors_of_an_abandoned_pipeline_are_not_reported(redis_server):
+    # The caller is gone before the replies arrive: the failed placeholders
+    # must not log "Future exception was never retrieved" (conftest fails the
+    # test if anything reaches the loop's exception handler).
+    async with client(redis_server) as redis:
+        k = key()
+        await redis.set(k, "text")
+        pipe = redis.pipeline()
+        pipe.incr(k)  # WRONGTYPE-like error: not an integer
+        pipe.lpush(k, "x")  # WRONGTYPE
+        task = asyncio.ensure_future(pipe.execute())
+        await asyncio.sleep(0)  # sent
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await redis.ping()  # the replies have arrived behind it
+        del pipe, task
+        gc.collect()
 
 
 async def test_constructor_forms(redis_server):

@@ -26,11 +26,9 @@ _OK = _StatusReply("OK")
 _QUEUED = _StatusReply("QUEUED")
 
 
-def ok(reply):
-    """True for an OK status (False otherwise); QUEUED passes through."""
-    if reply in _QUEUED:
-        return reply
-    return reply in _OK
+# True for an OK status (bytes or str), False otherwise; QUEUED passes
+# through. In C: it runs for every SET.
+ok = _core.ok
 
 
 def to_bool(reply):

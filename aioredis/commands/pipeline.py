@@ -44,6 +44,10 @@ def _identity(conn):
     return conn
 
 
+def _nothing():
+    pass
+
+
 def _set_exception(fut, exc):
     """Fail ``fut`` (if still pending) and mark the exception retrieved:
     the error is reported by ``execute()``; nobody has to await ``fut``."""
@@ -99,17 +103,17 @@ class _Buffer:
     """Stands in for the connection of the ``Redis`` inside a pipeline:
     ``execute()`` records the command and returns a placeholder future."""
 
-    __slots__ = ("_pipeline",)
+    __slots__ = ("_pipeline", "execute")
 
     def __init__(self, pipeline):
         self._pipeline = pipeline
+        #: execute(command, *args, encoding=, convert=): buffer a command; a
+        #: future of its reply, resolved by the pipeline's execute(). The
+        #: pipeline's bound method itself: no frame in between.
+        self.execute = pipeline._buffer_command
 
     def __repr__(self):
         return f"<{type(self).__name__} of {self._pipeline!r}>"
-
-    def execute(self, command, *args, encoding=_NOTSET, convert=None):
-        """Buffer a command; a future of its reply, resolved by ``execute()``."""
-        return self._pipeline._buffer_command(command, args, encoding, convert)
 
     def execute_pubsub(self, command, *channels):
         raise RedisError("Pub/Sub commands cannot be used in a pipeline or transaction")
@@ -170,7 +174,6 @@ class Pipeline:
         self._commands = []  # (placeholder, command, args, encoding, convert)
         self._results = []  # what execute() returns, in call order
         self._buffer = _Buffer(self)
-        self._create_future = None  # the running loop's, on first use
         self._redis = commands_factory(self._buffer)
         self._watch_aborted = False
 
@@ -192,9 +195,24 @@ class Pipeline:
 
     # -- buffering -----------------------------------------------------------
 
-    def _buffer_command(self, command, args, encoding, convert):
+    def _buffer_command(self, command, *args, encoding=_NOTSET, convert=None):
         if self._done:
             raise AssertionError(_EXECUTED)
+        if (type(command) is not bytes or encoding is not _NOTSET or self._checks_commands
+                or (convert is not None and not callable(convert))):
+            self._validate(command, encoding, convert)
+        fut = self._create_future()
+        self._commands.append((fut, command, args, encoding, convert))
+        return fut
+
+    def _create_future(self):
+        # the first time: bind the running loop's create_future, then use it
+        self._create_future = asyncio.get_running_loop().create_future
+        return self._create_future()
+
+    _checks_commands = False  # MultiExec refuses MULTI/EXEC/DISCARD inside
+
+    def _validate(self, command, encoding, convert):
         if type(command) is not bytes and not isinstance(command, (str, bytes, bytearray)):
             raise TypeError(
                 f"command must be str, bytes or bytearray, not {type(command).__name__}"
@@ -204,11 +222,6 @@ class Pipeline:
         if convert is not None and not callable(convert):
             raise TypeError("convert must be callable or None")
         self._check_command(command)
-        if self._create_future is None:
-            self._create_future = asyncio.get_running_loop().create_future
-        fut = self._create_future()
-        self._commands.append((fut, command, args, encoding, convert))
-        return fut
 
     def _check_command(self, command):
         pass
@@ -216,16 +229,17 @@ class Pipeline:
     def _call(self, method, *args, **kwargs):
         if self._done:
             raise AssertionError(_EXECUTED)
-        n = len(self._commands)
+        commands = self._commands
+        n = len(commands)
         try:
             result = method(*args, **kwargs)
         except Exception as exc:
-            del self._commands[n:]  # a half-buffered call sends nothing
+            del commands[n:]  # a half-buffered call sends nothing
             fut = asyncio.get_running_loop().create_future()
             _set_exception(fut, exc)
             self._results.append(fut)
             return fut
-        if len(self._commands) > n and result is self._commands[-1][0]:
+        if len(commands) > n and result is commands[-1][0]:
             self._results.append(result)
             return result
         if inspect.isawaitable(result):  # e.g. a coroutine awaiting placeholders
@@ -328,6 +342,11 @@ class Pipeline:
     def _send(self, conn, commands):
         """Queue every command on ``conn`` (synchronously: one write).
         Returns (future of the last reply, callable run once it is done)."""
+        batch = getattr(conn, "_execute_batch", None)
+        if batch is not None:
+            # the C protocol resolves the placeholders themselves
+            last = batch(commands)
+            return (None, None) if last is None else (last, _nothing)
         placeholders = []
         futures = []
         execute = conn.execute
@@ -360,6 +379,10 @@ class Pipeline:
                 _set_exception(fut, exc)
 
     def _gather(self, return_exceptions):
+        try:  # the usual case: every command succeeded
+            return [fut.result() for fut in self._results]
+        except BaseException:  # noqa: BLE001  (a failed or cancelled one: sorted out below)
+            pass
         results = []
         errors = []
         for fut in self._results:
@@ -389,6 +412,8 @@ class MultiExec(Pipeline):
     """
 
     error_class = MultiExecError
+
+    _checks_commands = True
 
     def _check_command(self, command):
         if _command_name(command) in _TX_CONTROL:

@@ -135,6 +135,8 @@ class StringCommandsMixin:
 
     def set(self, key, value, *, expire=0, pexpire=0, exist=None):
         """Set a key (EX/PX expiry, XX/NX condition); True if set, False if the condition failed."""
+        if not (expire or pexpire or exist):  # the common case, kept short
+            return self._execute(b"SET", key, value, convert=ok)
         if expire and not isinstance(expire, int):
             raise TypeError(f"expire argument must be int, not {type(expire).__name__}")
         if pexpire and not isinstance(pexpire, int):
