@@ -57,6 +57,7 @@ CLIENT_ENV = {
     "aioredis-1.3.1-uvloop": "aioredis-1.3.1",
     "coredis": "coredis",
     "glide": "glide",
+    "asyncio-floor": "ours",
 }
 PY_CLIENTS = list(CLIENT_ENV)
 RB = "redis-benchmark"
@@ -69,8 +70,11 @@ HEADERS = {
     "aioredis-1.3.1-uvloop": "aioredis 1.3.1 uvloop",
     "coredis": "coredis",
     "glide": "valkey-glide",
+    "asyncio-floor": "asyncio floor (no client)",
     RB: "redis-benchmark",
 }
+# The floor (bench/worker.py AsyncioFloor) only runs what it can count.
+FLOOR_WORKLOADS = ["W1", "W2", "W3", "W5"]
 # The clients a peer is compared with: the uvloop peers with ours on uvloop.
 BASE = {c: ("ours-uvloop" if c.endswith("-uvloop") else "ours") for c in ALL_CLIENTS}
 WORKLOADS = ["W1", "W2", "W3", "W4-LRANGE", "W4-HGETALL", "W4-MGET", "W5"]
@@ -348,6 +352,19 @@ def build_report(s, results, clients, info, notes, skipped, rb_lines, args, meta
             p(f"| {name} | {val:.2f}× | {'yes' if ok else '**no**'} |")
     p("")
 
+    bounds = floor_bounds(results)
+    if bounds:
+        p("What bounds the targets against redis-benchmark: the asyncio floor (a bare "
+          "`asyncio.BufferedProtocol` on the same default loop, commands pre-encoded, replies "
+          "counted by their known length, nothing parsed or built) against redis-benchmark, "
+          "and this library against that floor:")
+        p("")
+        p("| workload | floor ÷ redis-benchmark | ours ÷ floor | ours ÷ redis-benchmark |")
+        p("| --- | ---: | ---: | ---: |")
+        for w, fr, of, orb in bounds:
+            p(f"| {lab[w]} | {fr:.2f}× | {of:.2f}× | {orb:.2f}× |")
+        p("")
+
     p("Clients:")
     p("")
     for c in shown + [c for c in ("parser",) if c in info]:
@@ -370,6 +387,17 @@ def build_report(s, results, clients, info, notes, skipped, rb_lines, args, meta
     for n in notes:
         p(n)
     return "\n".join(out).rstrip() + "\n"
+
+
+def floor_bounds(results):
+    """(workload, floor ÷ redis-benchmark, ours ÷ floor, ours ÷ redis-benchmark)."""
+    m = lambda w, c: med(results, w, c)  # noqa: E731
+    rows = []
+    for w in ("W1", "W3", "W5"):
+        f, rb, o = m(w, "asyncio-floor"), m(w, RB), m(w, "ours")
+        if f and rb and o:
+            rows.append((w, f / rb, o / f, o / rb))
+    return rows
 
 
 def targets(results, s):
@@ -535,6 +563,8 @@ def main():
                 else:
                     argv = ["bench", c, host, str(port), "--rounds", str(rounds)]
                     argv += ["--quick"] if args.quick else []
+                    if c == "asyncio-floor":
+                        argv += ["--workloads", ",".join(FLOOR_WORKLOADS)]
                     status, res = run_worker(runners[c], argv, timeout)
                     if status == "ok":
                         info[c] = res["info"] + f"; python {res['python']}"

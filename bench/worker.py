@@ -19,6 +19,7 @@ imported inside its adapter, in the virtualenv made for it by run.py.
 
 import argparse
 import asyncio
+import collections
 import gc
 import json
 import os
@@ -28,7 +29,10 @@ import time
 import _common as C
 
 CLIENTS = ("ours", "ours-uvloop", "redis-py", "aioredis-1.3.1", "aioredis-1.3.1-uvloop",
-           "coredis", "glide")
+           "coredis", "glide", "asyncio-floor")
+
+# What the floor runs: the workloads whose replies it can count without parsing.
+FLOOR_WORKLOADS = ("W1", "W2", "W3", "W5")
 
 
 class Skip(Exception):
@@ -233,11 +237,94 @@ class Glide:
         await self.r.close()
 
 
+class _ByteCounter(asyncio.BufferedProtocol):
+    """Counts the bytes received into one reused buffer; resolves each
+    request's future once the total reaches its mark (requests in order)."""
+
+    def __init__(self):
+        self.buf = bytearray(256 * 1024)
+        self.received = 0
+        self.expected = 0
+        self.marks = collections.deque()  # (total to reach, future), in request order
+        self.lost = None
+
+    def connection_made(self, transport):
+        self.transport = transport
+
+    def get_buffer(self, sizehint):
+        return self.buf
+
+    def buffer_updated(self, nbytes):
+        self.received += nbytes
+        marks = self.marks
+        while marks and marks[0][0] <= self.received:
+            marks.popleft()[1].set_result(None)
+
+    def connection_lost(self, exc):
+        self.lost = exc or ConnectionError("connection lost")
+        for _, fut in self.marks:
+            fut.set_exception(self.lost)
+
+    def request(self, data, reply_len):
+        """Write data at once; a future set when reply_len more bytes are in."""
+        fut = asyncio.get_running_loop().create_future()
+        self.expected += reply_len
+        self.marks.append((self.expected, fut))
+        self.transport.write(data)
+        return fut
+
+
+class AsyncioFloor:
+    """Not a client: what asyncio's default loop costs by itself. One
+    connection; each command pre-encoded (cached), written at once, and its
+    reply not parsed but counted: the reply lengths of these workloads are
+    known in advance (+OK, a bulk of the value set). No library does less
+    per command on this loop, so its figures bound what any can reach."""
+
+    def __init__(self, address, s):
+        self.address, self.s = address, s
+        self.encoded = {}
+        self.values = {}
+
+    async def open(self):
+        loop = asyncio.get_running_loop()
+        host, port = self.address
+        _, self.p = await loop.create_connection(_ByteCounter, host, port)
+        self.info = "minimal asyncio.BufferedProtocol, pre-encoded commands, replies counted by length"
+
+    def _cmd(self, *args):
+        data = self.encoded.get(args)
+        if data is None:
+            data = self.encoded[args] = C._encode(args)
+        return data
+
+    async def set(self, key, value):
+        self.values[key] = value
+        await self.p.request(self._cmd(b"SET", key, value), 5)  # +OK\r\n
+        return True
+
+    async def get(self, key):
+        value = self.values.get(key, C.VALUE)  # W2's keys hold VALUE (populate)
+        await self.p.request(self._cmd(b"GET", key), len(b"$%d\r\n" % len(value)) + len(value) + 2)
+        return value
+
+    async def w3(self, keys, value):
+        data = self.encoded.get(("w3", value))
+        if data is None:
+            data = self.encoded[("w3", value)] = b"".join(C._encode((b"SET", k, value)) for k in keys)
+        await self.p.request(data, 5 * len(keys))
+        return [True] * len(keys)
+
+    async def close(self):
+        self.p.transport.close()
+
+
 ADAPTERS = {
     "ours": Ours,
     "redis-py": RedisPy,
     "aioredis-1.3.1": Aioredis13,
     "coredis": Coredis,
+    "asyncio-floor": AsyncioFloor,
     "glide": Glide,
 }
 

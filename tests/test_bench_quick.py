@@ -50,7 +50,7 @@ def test_bench_quick_runs(tmp_path):
     env = dict(os.environ, AIOREDIS_BENCH_VENVS=str(venvs))
     env.pop("PYTHONPATH", None)
     proc = subprocess.run(
-        [sys.executable, RUN, "--quick", "--clients", "ours,ours-uvloop,redis-py"],
+        [sys.executable, RUN, "--quick", "--clients", "ours,ours-uvloop,redis-py,asyncio-floor"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
     )
     out = proc.stdout
@@ -69,3 +69,13 @@ def test_bench_quick_runs(tmp_path):
     assert re.search(r"^- redis-py\+hiredis: .*not set up", out, re.M), out
     assert list(venvs.iterdir()) == []
     assert "Targets" in out
+    # the asyncio floor ran the workloads it can count, and only those
+    floor_col = lines[[i for i, ln in enumerate(lines) if ln.startswith("| workload |")][0]].split("|")
+    col = [c.strip() for c in floor_col].index("asyncio floor (no client)")
+    for name in ("W1", "W2", "W3", "W5", "W4 LRANGE"):
+        row = next(ln for ln in lines if re.match(ROWS[name], ln))
+        cell = row.split("|")[col].strip()
+        if name.startswith("W4"):
+            assert cell == "–", row
+        else:
+            assert FIGURE.match(cell.split(" (")[0]), f"{name}: no floor figure: {row!r}"
