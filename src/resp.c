@@ -563,6 +563,28 @@ resp_parse(resp_parser *p, const resp_build_ctx *ctx, int build, PyObject **out,
         if (p->pos >= p->end) {
             return 0;
         }
+        if (build && ctx->encoding == NULL && p->data[p->pos] == '$') {
+            /* the reply to GET and friends, whole in the buffer: at once */
+            const char *data = p->data, *digits = data + p->pos + 1, *q = digits;
+            const char *e = data + p->end, *stop = e - digits > 10 ? digits + 10 : e;
+            size_t len = 0;
+            while (q < stop && (unsigned char)(*q - '0') <= 9) {
+                len = len * 10 + (size_t)(*q - '0');
+                q++;
+            }
+            if (q > digits && e - q >= 2 && q[0] == '\r' && q[1] == '\n' &&
+                len <= (size_t)AIOR_MAX_BULK_LEN && (size_t)(e - q) - 2 >= len + 2 &&
+                q[2 + len] == '\r' && q[3 + len] == '\n') {
+                /* no Python code runs below: no need for busy */
+                PyObject *obj = PyBytes_FromStringAndSize(q + 2, (Py_ssize_t)len);
+                p->pos = (size_t)(q - data) + 4 + len;
+                p->line_from = 0;
+                p->reply_type = '$';
+                *reply_end = p->pos;
+                *out = obj;
+                return 1; /* NULL: out of memory, that reply's exception */
+            }
+        }
         p->mode = build ? RESP_BUILD : RESP_SCAN;
     }
     /* Python code may run while building (codecs, the error class): the
