@@ -439,6 +439,33 @@ async def test_errors_of_an_abandoned_pipeline_are_not_reported(redis_server):
         gc.collect()
 
 
+async def test_pipeline_on_a_connection_like_object(redis_server):
+    # Anything with execute() will do (no _execute_batch: command by command).
+    class Wrapped:
+        def __init__(self, conn):
+            self.conn = conn
+            self.calls = 0
+
+        def execute(self, command, *args, **kwargs):
+            self.calls += 1
+            return self.conn.execute(command, *args, **kwargs)
+
+    async with client(redis_server) as redis:
+        k = key()
+        wrapped = Wrapped(redis.connection)
+        pipe = Pipeline(wrapped, Redis)
+        pipe.set(k, "1")
+        pipe.incr(k)
+        bad = pipe.lpush(k, "x")  # refused by the server: WRONGTYPE
+        pipe.get(k)
+        results = await pipe.execute(return_exceptions=True)
+        assert results[:2] == [True, 2] and results[3] == b"2"
+        assert isinstance(results[2], ReplyError)
+        with pytest.raises(ReplyError):
+            await bad
+        assert wrapped.calls == 4
+
+
 async def test_constructor_forms(redis_server):
     async with client(redis_server) as redis:
         k = key()

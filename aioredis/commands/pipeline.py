@@ -347,10 +347,13 @@ class Pipeline:
             # the C protocol resolves the placeholders themselves
             last = batch(commands)
             return (None, None) if last is None else (last, _nothing)
+        # something connection-like: its execute(), command by command
         placeholders = []
         futures = []
         execute = conn.execute
-        conn._cork()  # all of it in one write, even on an idle connection
+        cork = getattr(conn, "_cork", None)
+        if cork is not None:
+            cork()  # all of it in one write, even on an idle connection
         try:
             for fut, command, args, encoding, convert in commands:
                 try:
@@ -361,7 +364,8 @@ class Pipeline:
                 placeholders.append(fut)
                 futures.append(reply)
         finally:
-            conn._uncork()
+            if cork is not None:
+                conn._uncork()
         if not futures:
             return None, None
         return futures[-1], functools.partial(self._finish, placeholders, futures)
