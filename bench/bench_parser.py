@@ -63,6 +63,54 @@ def parse_all(reader_cls, pieces):
     return count, last
 
 
+def loop_floor(pieces, reader_cls):
+    """A stand-in "reader" class for parse_all() that parses nothing: its
+    gets() hands out replies reader_cls made beforehand (the same number
+    after each chunk), its feed() does nothing. Timing it measures the
+    benchmark's own Python loop, which no reader can go below."""
+    seq = []
+    r = reader_cls()
+    for piece in pieces:
+        r.feed(piece)
+        while (reply := r.gets()) is not False:
+            seq.append(reply)
+        seq.append(False)
+
+    class LoopFloor:
+        __slots__ = ("feed", "gets")
+
+        def __init__(self):
+            self.feed = id  # a C function taking one argument, doing nothing useful
+            self.gets = iter(seq).__next__
+
+    return LoopFloor
+
+
+def build_floor(reply):
+    """A stand-in "reader" class for parse_all() whose one gets() builds
+    ``reply`` (a list of bytes) with marshal.loads: making the objects
+    without any parsing, the other part no reader can go below."""
+    import marshal
+
+    # distinct objects: marshal writes an object seen twice as a reference
+    blob = marshal.dumps([bytes(bytearray(item)) for item in reply])
+
+    class BuildFloor:
+        def __init__(self):
+            self._done = False
+
+        def feed(self, piece):
+            pass
+
+        def gets(self):
+            if self._done:
+                return False
+            self._done = True
+            return marshal.loads(blob)
+
+    return BuildFloor
+
+
 def bench(readers, pieces, runs):
     """Median seconds per reader; the runs of the readers are interleaved."""
     times = {name: [] for name, _ in readers}

@@ -318,14 +318,20 @@ def build_report(s, results, clients, info, notes, skipped, rb_lines, args, meta
         p(f"Parser alone (no server; 64 KiB chunks, `gets()` drained after each `feed()`; "
           f"items/s, median over repetitions of the median of {meta['p_runs']} interleaved runs):")
         p("")
-        p("| input | ours (aioredis.parser.Reader) | hiredis.Reader | ours ÷ hiredis |")
-        p("| --- | ---: | ---: | ---: |")
+        p("| input | ours (aioredis.parser.Reader) | hiredis.Reader | ours ÷ hiredis | floor | "
+          "floor ÷ hiredis: the most any reader could reach |")
+        p("| --- | ---: | ---: | ---: | ---: | ---: |")
         for key, what in (("P-small", f"P {s['p_small']:,} × `$16` bulk replies"),
                           ("P-array", f"P 1 × {s['p_array']:,}-element array")):
-            a, h = med(results, key, "ours"), med(results, key, "hiredis")
-            r = ratio(a, h)
+            a, h, f = med(results, key, "ours"), med(results, key, "hiredis"), med(results, key, "floor")
+            r, fr = ratio(a, h), ratio(f, h)
             p(f"| {what} | {fmt(a) if a else '–'} | {fmt(h) if h else '–'} | "
-              f"{f'{r:.2f}×' if r else '–'} |")
+              f"{f'{r:.2f}×' if r else '–'} | {fmt(f) if f else '–'} | {f'{fr:.2f}×' if fr else '–'} |")
+        p("")
+        p("The floor parses nothing: for the small replies, the same Python loop with a "
+          "`gets()` handing out replies made beforehand (the loop's own cost); for the array, "
+          f"`marshal.loads` of the same list (making the {s['p_array']:,} bytes objects and the "
+          "list, without any parsing).")
         p("")
 
     if results.get("M"):
