@@ -90,6 +90,10 @@ aior_exec(PyObject *module)
         goto error;
     }
 
+    st->ok_bytes = PyBytes_FromStringAndSize("OK", 2);
+    if (st->ok_bytes == NULL) {
+        goto error;
+    }
     st->pairs_to_dict = PyObject_GetAttrString(module, "pairs_to_dict");
     if (st->pairs_to_dict == NULL) {
         goto error;
@@ -129,6 +133,7 @@ aior_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(st->InvalidStateError);
     Py_VISIT(st->notset);
     Py_VISIT(st->pairs_to_dict);
+    Py_VISIT(st->ok_bytes);
     return 0;
 }
 
@@ -146,6 +151,7 @@ aior_clear(PyObject *module)
     Py_CLEAR(st->InvalidStateError);
     Py_CLEAR(st->notset);
     Py_CLEAR(st->pairs_to_dict);
+    Py_CLEAR(st->ok_bytes);
     Py_CLEAR(st->str_set_result);
     Py_CLEAR(st->str_set_exception);
     Py_CLEAR(st->str_exception);

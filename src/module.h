@@ -31,6 +31,8 @@ typedef struct {
     PyObject *InvalidStateError;
     /* the "use the connection's encoding" sentinel (aioredis.util._NOTSET) */
     PyObject *notset;
+    /* b"OK": the reply to SET and friends, made once */
+    PyObject *ok_bytes;
     /* this module's pairs_to_dict: a reply for it is built as a dict */
     PyObject *pairs_to_dict;
     /* interned method and attribute names */

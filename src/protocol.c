@@ -849,7 +849,7 @@ process_replies(ProtocolObject *self)
     while (self->state == STATE_OPEN) {
         size_t end;
         PyObject *reply = NULL;
-        resp_build_ctx ctx = {st->ReplyError, NULL, NULL, 0};
+        resp_build_ctx ctx = {st->ReplyError, NULL, NULL, 0, 0, st->ok_bytes};
         int build = !aior_in_pubsub_mode(self);
         if (build && self->count > 0) {
             const waiter *head = &self->ring[self->head];

@@ -80,6 +80,7 @@ Reader_init(ReaderObject *self, PyObject *args, PyObject *kwds)
     Py_INCREF(reply_error);
     Py_XSETREF(self->reply_error, reply_error);
     self->ctx.reply_error = self->reply_error;
+    self->ctx.ok = self->st->ok_bytes; /* the module outlives the reader's type */
     Py_INCREF(not_enough_data);
     Py_XSETREF(self->not_enough_data, not_enough_data);
     return 0;

@@ -52,6 +52,7 @@ typedef struct {
     const char *errors;     /* codec error handler, NULL means strict */
     int utf8;               /* encoding is UTF-8: use the direct decoder */
     int flat_map;           /* build a top-level array [k1, v1, ...] as {k1: v1, ...} */
+    PyObject *ok;           /* b"OK", shared by every +OK reply read as bytes (or NULL) */
 } resp_build_ctx;
 
 void resp_init(resp_parser *p);

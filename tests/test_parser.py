@@ -1118,3 +1118,18 @@ def test_no_reference_leaks_one_reader(Reader):
             reader.gets()
 
     _assert_no_leak(run, rounds=5000)
+
+
+@pytest.mark.parametrize("encoding, expected", [(None, b"OK"), ("utf-8", "OK"), ("latin-1", "OK")])
+def test_ok_status_in_every_form(Reader, encoding, expected):
+    # +OK takes a shortcut in the C reader (no search, one shared bytes
+    # object): same results as the general path, whole or in pieces.
+    reader = new(Reader, encoding=encoding)
+    reader.feed(b"+OK\r\n+OK\r\n+OKAY\r\n+OK\r")
+    okay = b"OKAY" if encoding is None else "OKAY"
+    assert [reader.gets() for _ in range(3)] == [expected, expected, okay]
+    assert reader.gets() is NED
+    reader.feed(b"\n")
+    got = reader.gets()
+    assert got == expected and type(got) is type(expected)
+    assert reader.gets() is NED
