@@ -563,7 +563,8 @@ resp_parse(resp_parser *p, const resp_build_ctx *ctx, int build, PyObject **out,
         if (p->pos >= p->end) {
             return 0;
         }
-        if (build && ctx->ok != NULL && (ctx->encoding == NULL || ctx->utf8) &&
+        char first = p->data[p->pos];
+        if (first == '+' && build && ctx->ok != NULL && (ctx->encoding == NULL || ctx->utf8) &&
             p->end - p->pos >= 5 && memcmp(p->data + p->pos, "+OK\r\n", 5) == 0) {
             /* the reply to SET and friends: no search, and as bytes no new
              * object (no Python code runs here: UTF-8 is decoded in C) */
@@ -576,7 +577,7 @@ resp_parse(resp_parser *p, const resp_build_ctx *ctx, int build, PyObject **out,
             *out = obj;
             return 1; /* NULL: out of memory, that reply's exception */
         }
-        if (build && ctx->encoding == NULL && p->data[p->pos] == '$') {
+        if (first == '$' && build && ctx->encoding == NULL) {
             /* the reply to GET and friends, whole in the buffer: at once */
             const char *data = p->data, *digits = data + p->pos + 1, *q = digits;
             const char *e = data + p->end, *stop = e - digits > 10 ? digits + 10 : e;
