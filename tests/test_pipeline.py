@@ -725,3 +725,18 @@ async def test_docs_example_runs(index, redis_server, capsys):
     expected = re.findall(r"print\(.*\)  # (.*)", source)
     assert expected, "each example shows its output"
     assert out == expected
+
+
+async def test_big_values_in_a_pipeline(redis_server):
+    # values of 64 KiB or more are handed to the transport as they are,
+    # between the buffered parts: all in order, results as usual
+    async with client(redis_server) as redis:
+        k = key()
+        big = bytes(range(256)) * 1024
+        pipe = redis.pipeline()
+        pipe.set(k + ":a", big)
+        pipe.set(k + ":b", "small")
+        pipe.append(k + ":a", big)
+        pipe.mget(k + ":a", k + ":b")
+        results = await pipe.execute()
+        assert results == [True, True, 2 * len(big), [big + big, b"small"]]
