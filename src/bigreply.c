@@ -13,6 +13,7 @@
  * Only a top-level bulk string (the reply to GET and friends) qualifies. */
 
 #define BIG_BULK (1024 * 1024)
+#define BIG_AHEAD (4 * 1024 * 1024)
 
 void
 aior_big_drop(ProtocolObject *self, PyObject *obj)
@@ -57,7 +58,12 @@ aior_big_start(ProtocolObject *self)
     }
     const char *payload = q + 2;
     size_t have = (size_t)(e - payload); /* < len + 2: the scan wanted more */
-    size_t size = have + READ_CHUNK;
+    /* Room for up to BIG_AHEAD bytes more than have arrived: a value of up
+     * to that size lands in one allocation, never moved by regrowth, so it
+     * is copied once (by the socket read). That is address space: pages are
+     * only touched, and memory used, as the bytes arrive. Larger values grow
+     * by doubling. */
+    size_t size = have + BIG_AHEAD;
     if (size > len + 2) {
         size = len + 2;
     }
