@@ -167,25 +167,18 @@ resp_feed(resp_parser *p, const char *src, size_t n)
 }
 
 void
-resp_consume(resp_parser *p, size_t end)
+resp_release_idle(resp_parser *p)
 {
-    p->mode = RESP_IDLE; /* what follows is a new reply */
-    p->start = end;
-    if (p->pos < end) {
-        p->pos = end;
-    }
-    if (p->start == p->end) {
-        p->start = p->end = p->pos = 0;
-        p->line_from = 0;
-        /* A huge reply is gone: give its memory back. */
-        if (p->cap > IDLE_SHRINK_CAP) {
-            if (p->exports == 0) {
-                PyMem_Free(p->data);
-                p->data = NULL;
-                p->cap = 0;
-            }
-            /* else a view may point into it: keep it, it is reused */
+    p->start = p->end = p->pos = 0;
+    p->line_from = 0;
+    /* A huge reply is gone: give its memory back. */
+    if (p->cap > IDLE_SHRINK_CAP) {
+        if (p->exports == 0) {
+            PyMem_Free(p->data);
+            p->data = NULL;
+            p->cap = 0;
         }
+        /* else a view may point into it: keep it, it is reused */
     }
 }
 

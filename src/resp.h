@@ -81,7 +81,22 @@ PyObject *resp_build(resp_parser *p, const resp_build_ctx *ctx, size_t end);
 /* The reply begun must be built with another ctx: drop what was built of it,
  * scan the rest (resp_parse then returns 2) and build it with resp_build(). */
 void resp_stop_building(resp_parser *p);
-void resp_consume(resp_parser *p, size_t end);
+/* Everything buffered is consumed: start over at the front of the buffer. */
+void resp_release_idle(resp_parser *p);
+/* The reply ending at end is dealt with: drop its bytes (once per reply, so
+ * inline; the rare part is out of line). */
+static inline void
+resp_consume(resp_parser *p, size_t end)
+{
+    p->mode = RESP_IDLE; /* what follows is a new reply */
+    p->start = end;
+    if (p->pos < end) {
+        p->pos = end;
+    }
+    if (p->start == p->end) {
+        resp_release_idle(p);
+    }
+}
 /* A buffer view of the parser's memory was released (see exports). */
 void resp_release_export(resp_parser *p);
 size_t resp_buffered(const resp_parser *p);
