@@ -76,6 +76,12 @@ aior_exec(PyObject *module)
     INTERN(str_flush, "_flush");
     INTERN(str_execute_pubsub, "execute_pubsub");
     INTERN(str_put_nowait, "put_nowait");
+    INTERN(str__done, "_done");
+    INTERN(str__commands, "_commands");
+    INTERN(str__results, "_results");
+    INTERN(str__call_done, "_call_done");
+    INTERN(str__call_failed, "_call_failed");
+    INTERN(str__call_other, "_call_other");
 
     IMPORT(RedisError, "aioredis.errors", "RedisError");
     IMPORT(ProtocolError, "aioredis.errors", "ProtocolError");
@@ -107,6 +113,10 @@ aior_exec(PyObject *module)
     if (st->Protocol_type == NULL) {
         goto error;
     }
+    st->PipelineCall_type = (PyTypeObject *)add_type(module, &aior_PipelineCall_spec);
+    if (st->PipelineCall_type == NULL) {
+        goto error;
+    }
     if (PyModule_AddIntConstant(module, "MAX_BULK_LEN", (long)AIOR_MAX_BULK_LEN) < 0 ||
         PyModule_AddIntConstant(module, "MAX_DEPTH", AIOR_MAX_DEPTH) < 0) {
         goto error;
@@ -125,6 +135,7 @@ aior_traverse(PyObject *module, visitproc visit, void *arg)
     aior_state *st = aior_state_from_module(module);
     Py_VISIT(st->Reader_type);
     Py_VISIT(st->Protocol_type);
+    Py_VISIT(st->PipelineCall_type);
     Py_VISIT(st->RedisError);
     Py_VISIT(st->ProtocolError);
     Py_VISIT(st->ReplyError);
@@ -143,6 +154,7 @@ aior_clear(PyObject *module)
     aior_state *st = aior_state_from_module(module);
     Py_CLEAR(st->Reader_type);
     Py_CLEAR(st->Protocol_type);
+    Py_CLEAR(st->PipelineCall_type);
     Py_CLEAR(st->RedisError);
     Py_CLEAR(st->ProtocolError);
     Py_CLEAR(st->ReplyError);
@@ -162,6 +174,12 @@ aior_clear(PyObject *module)
     Py_CLEAR(st->str_flush);
     Py_CLEAR(st->str_execute_pubsub);
     Py_CLEAR(st->str_put_nowait);
+    Py_CLEAR(st->str__done);
+    Py_CLEAR(st->str__commands);
+    Py_CLEAR(st->str__results);
+    Py_CLEAR(st->str__call_done);
+    Py_CLEAR(st->str__call_failed);
+    Py_CLEAR(st->str__call_other);
     return 0;
 }
 

@@ -22,6 +22,7 @@ typedef struct {
     /* heap types */
     PyTypeObject *Reader_type;
     PyTypeObject *Protocol_type;
+    PyTypeObject *PipelineCall_type;
     /* classes imported from aioredis.errors and asyncio */
     PyObject *RedisError;
     PyObject *ProtocolError;
@@ -46,6 +47,12 @@ typedef struct {
     PyObject *str_flush;
     PyObject *str_execute_pubsub;
     PyObject *str_put_nowait;
+    PyObject *str__done;
+    PyObject *str__commands;
+    PyObject *str__results;
+    PyObject *str__call_done;
+    PyObject *str__call_failed;
+    PyObject *str__call_other;
 } aior_state;
 
 /* The raised exception as one object (PyErr_GetRaisedException on 3.12+). */
@@ -85,6 +92,7 @@ aior_state *aior_state_from_type(PyTypeObject *type);
 /* Type specs and helpers defined in the other files. */
 extern PyType_Spec aior_Reader_spec;
 extern PyType_Spec aior_Protocol_spec;
+extern PyType_Spec aior_PipelineCall_spec;
 PyObject *aior_pack_command(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
 PyObject *aior_pairs_to_dict(PyObject *module, PyObject *reply);
 PyObject *aior_ok(PyObject *module, PyObject *reply);

@@ -740,3 +740,37 @@ async def test_big_values_in_a_pipeline(redis_server):
         pipe.mget(k + ":a", k + ":b")
         results = await pipe.execute()
         assert results == [True, True, 2 * len(big), [big + big, b"small"]]
+
+
+async def test_command_methods_are_c_wrappers_with_the_python_semantics(redis_server):
+    from aioredis import _core
+
+    async with client(redis_server) as redis:
+        k = key()
+        pipe = redis.pipeline()
+        assert isinstance(pipe.set, _core.PipelineCall)
+        assert pipe.set.__wrapped__ == pipe._redis.set
+        assert "set" in repr(pipe.set)
+        ok = pipe.set(k, "1")
+        bad = pipe.set(k, "1", expire=1.5)  # refused by the method: a failed placeholder
+        assert bad.done() and isinstance(bad.exception(), TypeError)
+
+        class Stop(BaseException):
+            pass
+
+        def interrupted():
+            pipe._redis.execute(b"ECHO", "half-buffered")
+            raise Stop
+
+        call = _core.PipelineCall(pipe, interrupted)
+        with pytest.raises(Stop):  # not an Exception: passes through as it is
+            call()
+        del pipe._commands[-1]
+        assert await pipe.execute(return_exceptions=True) == [True, bad.exception()]
+        assert await ok is True
+        with pytest.raises(AssertionError, match="already executed"):
+            pipe.get(k)  # a new attribute
+        with pytest.raises(AssertionError, match="already executed"):
+            pipe.set(k, "2")  # the wrapper made before execute()
+        with pytest.raises(TypeError):
+            _core.PipelineCall(pipe, "not callable")

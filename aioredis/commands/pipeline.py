@@ -27,6 +27,7 @@ import asyncio
 import functools
 import inspect
 
+from .. import _core
 from ..connection import RedisConnection, _validate_db
 from ..errors import MultiExecError, PipelineError, RedisError, WatchVariableError
 from ..util import _NOTSET, check_loop
@@ -187,7 +188,7 @@ class Pipeline:
             raise AssertionError(_EXECUTED)
         attr = getattr(self._redis, name)
         if callable(attr):
-            wrapper = functools.partial(self._call, attr)
+            wrapper = _core.PipelineCall(self, attr)  # self._call(attr, ...), in C
             # found directly next time (_call still refuses after execute())
             self.__dict__[name] = wrapper
             return wrapper
@@ -227,21 +228,33 @@ class Pipeline:
         pass
 
     def _call(self, method, *args, **kwargs):
+        """What a command method of the pipeline does (see _core.PipelineCall,
+        which runs this without a Python frame and calls the helpers below
+        for anything but the common case)."""
         if self._done:
-            raise AssertionError(_EXECUTED)
+            self._call_done(method)
         commands = self._commands
         n = len(commands)
         try:
             result = method(*args, **kwargs)
         except Exception as exc:
-            del commands[n:]  # a half-buffered call sends nothing
-            fut = asyncio.get_running_loop().create_future()
-            _set_exception(fut, exc)
-            self._results.append(fut)
-            return fut
+            return self._call_failed(n, exc)
         if len(commands) > n and result is commands[-1][0]:
             self._results.append(result)
             return result
+        return self._call_other(result)
+
+    def _call_done(self, method):
+        raise AssertionError(_EXECUTED)
+
+    def _call_failed(self, n, exc):
+        del self._commands[n:]  # a half-buffered call sends nothing
+        fut = asyncio.get_running_loop().create_future()
+        _set_exception(fut, exc)
+        self._results.append(fut)
+        return fut
+
+    def _call_other(self, result):
         if inspect.isawaitable(result):  # e.g. a coroutine awaiting placeholders
             task = asyncio.ensure_future(result)
             self._results.append(task)
