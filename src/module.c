@@ -82,6 +82,9 @@ aior_exec(PyObject *module)
     INTERN(str__call_done, "_call_done");
     INTERN(str__call_failed, "_call_failed");
     INTERN(str__call_other, "_call_other");
+    INTERN(str__create_future, "_create_future");
+    INTERN(str__buffer_command, "_buffer_command");
+    INTERN(str__checks_commands, "_checks_commands");
 
     IMPORT(RedisError, "aioredis.errors", "RedisError");
     IMPORT(ProtocolError, "aioredis.errors", "ProtocolError");
@@ -117,6 +120,10 @@ aior_exec(PyObject *module)
     if (st->PipelineCall_type == NULL) {
         goto error;
     }
+    st->PipelineRecorder_type = (PyTypeObject *)add_type(module, &aior_PipelineRecorder_spec);
+    if (st->PipelineRecorder_type == NULL) {
+        goto error;
+    }
     if (PyModule_AddIntConstant(module, "MAX_BULK_LEN", (long)AIOR_MAX_BULK_LEN) < 0 ||
         PyModule_AddIntConstant(module, "MAX_DEPTH", AIOR_MAX_DEPTH) < 0) {
         goto error;
@@ -136,6 +143,7 @@ aior_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(st->Reader_type);
     Py_VISIT(st->Protocol_type);
     Py_VISIT(st->PipelineCall_type);
+    Py_VISIT(st->PipelineRecorder_type);
     Py_VISIT(st->RedisError);
     Py_VISIT(st->ProtocolError);
     Py_VISIT(st->ReplyError);
@@ -155,6 +163,7 @@ aior_clear(PyObject *module)
     Py_CLEAR(st->Reader_type);
     Py_CLEAR(st->Protocol_type);
     Py_CLEAR(st->PipelineCall_type);
+    Py_CLEAR(st->PipelineRecorder_type);
     Py_CLEAR(st->RedisError);
     Py_CLEAR(st->ProtocolError);
     Py_CLEAR(st->ReplyError);
@@ -180,6 +189,9 @@ aior_clear(PyObject *module)
     Py_CLEAR(st->str__call_done);
     Py_CLEAR(st->str__call_failed);
     Py_CLEAR(st->str__call_other);
+    Py_CLEAR(st->str__create_future);
+    Py_CLEAR(st->str__buffer_command);
+    Py_CLEAR(st->str__checks_commands);
     return 0;
 }
 

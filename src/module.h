@@ -23,6 +23,7 @@ typedef struct {
     PyTypeObject *Reader_type;
     PyTypeObject *Protocol_type;
     PyTypeObject *PipelineCall_type;
+    PyTypeObject *PipelineRecorder_type;
     /* classes imported from aioredis.errors and asyncio */
     PyObject *RedisError;
     PyObject *ProtocolError;
@@ -53,6 +54,9 @@ typedef struct {
     PyObject *str__call_done;
     PyObject *str__call_failed;
     PyObject *str__call_other;
+    PyObject *str__create_future;
+    PyObject *str__buffer_command;
+    PyObject *str__checks_commands;
 } aior_state;
 
 /* The raised exception as one object (PyErr_GetRaisedException on 3.12+). */
@@ -93,6 +97,7 @@ aior_state *aior_state_from_type(PyTypeObject *type);
 extern PyType_Spec aior_Reader_spec;
 extern PyType_Spec aior_Protocol_spec;
 extern PyType_Spec aior_PipelineCall_spec;
+extern PyType_Spec aior_PipelineRecorder_spec;
 PyObject *aior_pack_command(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
 PyObject *aior_pairs_to_dict(PyObject *module, PyObject *reply);
 PyObject *aior_ok(PyObject *module, PyObject *reply);

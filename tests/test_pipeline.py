@@ -774,3 +774,36 @@ async def test_command_methods_are_c_wrappers_with_the_python_semantics(redis_se
             pipe.set(k, "2")  # the wrapper made before execute()
         with pytest.raises(TypeError):
             _core.PipelineCall(pipe, "not callable")
+
+
+async def test_recorder_takes_the_python_path_for_anything_unusual(redis_server):
+    from aioredis import _core
+
+    async with client(redis_server) as redis:
+        k = key()
+        pipe = redis.pipeline()
+        execute = pipe.connection.execute
+        assert isinstance(execute, _core.PipelineRecorder)
+        a = execute(b"SET", k, "1")  # the C path
+        b = execute("INCR", k)  # a str command: the Python method
+        c = execute(b"GET", k, encoding="utf-8")
+        d = execute(b"GET", k, encoding=None, convert=int)
+        with pytest.raises(TypeError, match="unexpected keyword"):
+            execute(b"GET", k, bogus=1)
+        with pytest.raises(TypeError, match="encoding must be"):
+            execute(b"GET", k, encoding=1)
+        with pytest.raises(TypeError, match="convert must be callable"):
+            execute(b"GET", k, convert=1)
+        assert [cmd[1:] for cmd in pipe._commands] == [
+            (b"SET", (k, "1"), aioredis.util._NOTSET, None),
+            ("INCR", (k,), aioredis.util._NOTSET, None),
+            (b"GET", (k,), "utf-8", None),
+            (b"GET", (k,), None, int),
+        ]
+        assert await pipe.execute() == []  # raw calls are not in the results
+        assert [await f for f in (a, b, c, d)] == [b"OK", 2, "2", 2]
+        with pytest.raises(AssertionError, match="already executed"):
+            execute(b"PING")
+        tr = redis.multi_exec()  # checks its commands: always the Python path
+        with pytest.raises(ValueError):
+            tr.connection.execute(b"EXEC")

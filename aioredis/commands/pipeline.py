@@ -109,9 +109,9 @@ class _Buffer:
     def __init__(self, pipeline):
         self._pipeline = pipeline
         #: execute(command, *args, encoding=, convert=): buffer a command; a
-        #: future of its reply, resolved by the pipeline's execute(). The
-        #: pipeline's bound method itself: no frame in between.
-        self.execute = pipeline._buffer_command
+        #: future of its reply, resolved by the pipeline's execute().
+        #: pipeline._buffer_command, in C for the plain calls.
+        self.execute = _core.PipelineRecorder(pipeline)
 
     def __repr__(self):
         return f"<{type(self).__name__} of {self._pipeline!r}>"
