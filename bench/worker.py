@@ -31,9 +31,6 @@ import _common as C
 CLIENTS = ("ours", "ours-uvloop", "redis-py", "aioredis-1.3.1", "aioredis-1.3.1-uvloop",
            "coredis", "glide", "asyncio-floor")
 
-# What the floor runs: the workloads whose replies it can count without parsing.
-FLOOR_WORKLOADS = ("W1", "W2", "W3", "W5")
-
 
 class Skip(Exception):
     """The client cannot run in this environment (reported, not an error)."""

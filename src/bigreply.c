@@ -43,20 +43,11 @@ aior_big_start(ProtocolObject *self)
         return 0;
     }
     const char *d = p->data + p->start, *e = p->data + p->end;
-    if (e - d < 4 || d[0] != '$') {
+    size_t len;
+    const char *payload = d < e && d[0] == '$' ? resp_bulk_header(d, e, &len) : NULL;
+    if (payload == NULL || len < BIG_BULK) {
         return 0;
     }
-    const char *q = d + 1;
-    uint64_t len = 0;
-    while (q < e && (unsigned char)(*q - '0') <= 9 && q - d <= 10) {
-        len = len * 10 + (uint64_t)(*q - '0');
-        q++;
-    }
-    if (q == d + 1 || e - q < 2 || q[0] != '\r' || q[1] != '\n' || len < BIG_BULK ||
-        len > (uint64_t)AIOR_MAX_BULK_LEN) {
-        return 0;
-    }
-    const char *payload = q + 2;
     size_t have = (size_t)(e - payload); /* < len + 2: the scan wanted more */
     /* Room for up to BIG_AHEAD bytes more than have arrived: a value of up
      * to that size lands in one allocation, never moved by regrowth, so it

@@ -4,8 +4,8 @@
  *
  * pipe.set(k, v) runs the Redis method, which records the command in the
  * pipeline and returns its placeholder future; the wrapper adds that future
- * to the pipeline's results. It is Pipeline._call (aioredis/commands/
- * pipeline.py) without its Python frame on the common path: anything else
+ * to the pipeline's results, without a Python frame on the common path
+ * (aioredis/commands/pipeline.py has the rest): anything else
  * (the pipeline executed already, the method raising, a result that is not
  * the command just recorded) goes to the Python methods that handle it.
  */

@@ -426,7 +426,7 @@ queue_command(ProtocolObject *self, PyObject *const *args, Py_ssize_t nargs, PyO
         goto error;
     }
     /* big bytes arguments are not copied into the output buffer */
-    size_t copied = cmd.big_bytes ? cmd.size - cmd.big_bytes : cmd.size;
+    size_t copied = cmd.size - cmd.big_bytes;
     char *dst = out_reserve(self, copied);
     if (dst == NULL || ring_reserve(self, (size_t)n_replies) < 0) {
         goto error;

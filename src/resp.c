@@ -495,17 +495,12 @@ fill_bulks(resp_parser *p, const resp_build_ctx *ctx)
     Py_ssize_t size = PyList_GET_SIZE(list), filled = f->filled;
     int failed = 0;
     while (left > 1 && pos < p->end && data[pos] == '$') {
-        const char *digits = data + pos + 1, *q = digits;
-        uint64_t len = 0;
-        while (q < e && (unsigned char)(*q - '0') <= 9 && q - digits < 10) {
-            len = len * 10 + (uint64_t)(*q - '0');
-            q++;
-        }
-        if (q == digits || e - q < 2 || q[0] != '\r' || q[1] != '\n' ||
-            len > (uint64_t)AIOR_MAX_BULK_LEN) {
+        size_t len;
+        const char *payload = resp_bulk_header(data + pos, e, &len);
+        if (payload == NULL) {
             break;
         }
-        size_t after = (size_t)(q - data) + 2;
+        size_t after = (size_t)(payload - data);
         if (p->end - after < len + 2 || data[after + len] != '\r' ||
             data[after + len + 1] != '\n') {
             break;
@@ -572,19 +567,14 @@ resp_parse(resp_parser *p, const resp_build_ctx *ctx, int build, PyObject **out,
         }
         if (first == '$' && build && ctx->encoding == NULL) {
             /* the reply to GET and friends, whole in the buffer: at once */
-            const char *data = p->data, *digits = data + p->pos + 1, *q = digits;
-            const char *e = data + p->end, *stop = e - digits > 10 ? digits + 10 : e;
-            size_t len = 0;
-            while (q < stop && (unsigned char)(*q - '0') <= 9) {
-                len = len * 10 + (size_t)(*q - '0');
-                q++;
-            }
-            if (q > digits && e - q >= 2 && q[0] == '\r' && q[1] == '\n' &&
-                len <= (size_t)AIOR_MAX_BULK_LEN && (size_t)(e - q) - 2 >= len + 2 &&
-                q[2 + len] == '\r' && q[3 + len] == '\n') {
+            const char *e = p->data + p->end;
+            size_t len;
+            const char *payload = resp_bulk_header(p->data + p->pos, e, &len);
+            if (payload != NULL && (size_t)(e - payload) >= len + 2 && payload[len] == '\r' &&
+                payload[len + 1] == '\n') {
                 /* no Python code runs below: no need for busy */
-                PyObject *obj = PyBytes_FromStringAndSize(q + 2, (Py_ssize_t)len);
-                p->pos = (size_t)(q - data) + 4 + len;
+                PyObject *obj = PyBytes_FromStringAndSize(payload, (Py_ssize_t)len);
+                p->pos = (size_t)(payload - p->data) + len + 2;
                 p->line_from = 0;
                 p->reply_type = '$';
                 *reply_end = p->pos;
@@ -615,17 +605,12 @@ resp_parse(resp_parser *p, const resp_build_ctx *ctx, int build, PyObject **out,
             /* Fast path for the commonest element, a bulk string whose
              * "$<digits>\r\n" header is complete; anything else (a null,
              * a bad or partial header) takes the general path below. */
-            const char *digits = data + p->pos + 1, *q = digits, *e = data + p->end;
-            uint64_t len = 0;
-            while (q < e && (unsigned char)(*q - '0') <= 9 && q - digits < 10) {
-                len = len * 10 + (uint64_t)(*q - '0');
-                q++;
-            }
-            if (q > digits && e - q >= 2 && q[0] == '\r' && q[1] == '\n' &&
-                len <= (uint64_t)AIOR_MAX_BULK_LEN) {
-                size_t after = (size_t)(q - data) + 2;
+            size_t len;
+            const char *payload = resp_bulk_header(data + p->pos, data + p->end, &len);
+            if (payload != NULL) {
+                size_t after = (size_t)(payload - data);
                 if (p->end - after < len + 2) {
-                    p->line_from = (size_t)(q - data);
+                    p->line_from = after - 2; /* the header's CR */
                     ret = 0; /* payload not all here yet */
                     goto done;
                 }

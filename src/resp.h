@@ -55,6 +55,28 @@ typedef struct {
     PyObject *ok;           /* b"OK", shared by every +OK reply read as bytes (or NULL) */
 } resp_build_ctx;
 
+/* A complete, well-formed bulk string header "$<1 to 10 digits>\r\n" at s
+ * (s[0] == '$', s < e) with a length up to the limit: where its payload
+ * starts (its length in *len), or NULL for anything else (a null, a partial
+ * or bad header: the general path deals with those). Inline: every bulk
+ * string of every reply goes through it. */
+static inline const char *
+resp_bulk_header(const char *s, const char *e, size_t *len)
+{
+    const char *digits = s + 1, *q = digits, *stop = e - digits > 10 ? digits + 10 : e;
+    size_t n = 0;
+    while (q < stop && (unsigned char)(*q - '0') <= 9) {
+        n = n * 10 + (size_t)(*q - '0');
+        q++;
+    }
+    if (q == digits || e - q < 2 || q[0] != '\r' || q[1] != '\n' ||
+        n > (size_t)AIOR_MAX_BULK_LEN) {
+        return NULL;
+    }
+    *len = n;
+    return q + 2;
+}
+
 void resp_init(resp_parser *p);
 void resp_free(resp_parser *p);
 /* Append bytes; -1 with MemoryError set on failure. */

@@ -269,16 +269,28 @@ def _rss_bytes():
         return int(f.read().split()[1]) * resource.getpagesize()
 
 
-async def test_huge_bulk_header_no_preallocation():
+@pytest.mark.parametrize(
+    "reply, command, flat_map, traced_limit",
+    [
+        (b"$400000000\r\nabc", ("GET", "big"), False, 50 << 20),  # a bulk string
+        # an HGETALL reply, built as a dict from the flat array as it arrives
+        (b"*4294967294\r\n$1\r\na\r\n$1\r\nb\r\n", ("HGETALL", "h"), True, 10 << 20),
+    ],
+    ids=["bulk", "flat-map"],
+)
+async def test_huge_declared_length_no_preallocation(reply, command, flat_map, traced_limit):
     import tracemalloc
+
+    from aioredis.commands._convert import pairs_to_dict
 
     async def handler(reader, writer):
         await read_command(reader)
-        writer.write(b"$400000000\r\nabc")
+        writer.write(reply)
         await writer.drain()
         await asyncio.sleep(0.05)
         # then close
 
+    kwargs = {"convert": pairs_to_dict} if flat_map else {}
     gc.collect()
     rss_before = _rss_bytes()
     maxrss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
@@ -287,7 +299,7 @@ async def test_huge_bulk_header_no_preallocation():
         async with fake_server(handler) as address:
             conn = await aioredis.create_connection(address)
             with pytest.raises(ConnectionClosedError):
-                await asyncio.wait_for(conn.execute("GET", "big"), 5)
+                await asyncio.wait_for(conn.execute(*command, **kwargs), 5)
             await wait_closed_flag(conn)
             assert_execute_raises_closed(conn)
         _, traced_peak = tracemalloc.get_traced_memory()
@@ -298,9 +310,9 @@ async def test_huge_bulk_header_no_preallocation():
     limit = 50 * 1024 * 1024
     assert rss_growth < limit, f"RSS grew by {rss_growth / 1e6:.1f} MB"
     assert maxrss_growth < limit, f"peak RSS grew by {maxrss_growth / 1e6:.1f} MB"
-    # Python-level allocations (e.g. a bytes object preallocated from the
-    # header) would show here even if their pages were never touched.
-    assert traced_peak < limit, f"traced allocations peaked at {traced_peak / 1e6:.1f} MB"
+    # Python-level allocations (e.g. a bytes object or dict preallocated from
+    # the header) would show here even if their pages were never touched.
+    assert traced_peak < traced_limit, f"traced allocations peaked at {traced_peak / 1e6:.1f} MB"
 
 
 async def test_non_utf8_error_reply_keeps_stream_in_sync():
@@ -397,26 +409,3 @@ async def test_flat_map_replies_built_as_dict_while_arriving():
     assert isinstance(results[2], UnicodeDecodeError)
     assert isinstance(results[3], TypeError)
     assert results[4] == b"still in sync"
-
-
-async def test_huge_declared_flat_map_count_no_preallocation():
-    import tracemalloc
-
-    from aioredis.commands._convert import pairs_to_dict
-
-    async def handler(reader, writer):
-        await read_command(reader)
-        writer.write(b"*4294967294\r\n$1\r\na\r\n$1\r\nb\r\n")
-        await writer.drain()
-        await asyncio.sleep(0.05)
-
-    tracemalloc.start()
-    try:
-        async with fake_server(handler) as address:
-            conn = await aioredis.create_connection(address)
-            with pytest.raises(ConnectionClosedError):
-                await asyncio.wait_for(conn.execute("HGETALL", "h", convert=pairs_to_dict), 5)
-        _, traced_peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    assert traced_peak < 10 * 1024 * 1024, f"traced allocations peaked at {traced_peak / 1e6:.1f} MB"

@@ -188,8 +188,8 @@ class Pipeline:
             raise AssertionError(_EXECUTED)
         attr = getattr(self._redis, name)
         if callable(attr):
-            wrapper = _core.PipelineCall(self, attr)  # self._call(attr, ...), in C
-            # found directly next time (_call still refuses after execute())
+            wrapper = _core.PipelineCall(self, attr)
+            # found directly next time (it still refuses after execute())
             self.__dict__[name] = wrapper
             return wrapper
         return attr
@@ -227,22 +227,10 @@ class Pipeline:
     def _check_command(self, command):
         pass
 
-    def _call(self, method, *args, **kwargs):
-        """What a command method of the pipeline does (see _core.PipelineCall,
-        which runs this without a Python frame and calls the helpers below
-        for anything but the common case)."""
-        if self._done:
-            self._call_done(method)
-        commands = self._commands
-        n = len(commands)
-        try:
-            result = method(*args, **kwargs)
-        except Exception as exc:
-            return self._call_failed(n, exc)
-        if len(commands) > n and result is commands[-1][0]:
-            self._results.append(result)
-            return result
-        return self._call_other(result)
+    # A command method of the pipeline is _core.PipelineCall(self, method):
+    # it runs method (which records one command and returns its placeholder)
+    # and appends the placeholder to self._results; for anything else it
+    # calls the three helpers below.
 
     def _call_done(self, method):
         raise AssertionError(_EXECUTED)
