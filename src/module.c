@@ -92,6 +92,12 @@ aior_exec(PyObject *module)
     IMPORT(ConnectionClosedError, "aioredis.errors", "ConnectionClosedError");
     IMPORT(ConnectionForcedCloseError, "aioredis.errors", "ConnectionForcedCloseError");
     IMPORT(InvalidStateError, "asyncio", "InvalidStateError");
+    IMPORT(CancelledError, "asyncio", "CancelledError");
+    IMPORT(get_running_loop, "asyncio", "get_running_loop");
+    st->context_kwnames = Py_BuildValue("(s)", "context");
+    if (st->context_kwnames == NULL) {
+        goto error;
+    }
 
     /* "use the connection's encoding": a unique object, exported as NOTSET */
     st->notset = PyObject_CallNoArgs((PyObject *)&PyBaseObject_Type);
@@ -124,6 +130,14 @@ aior_exec(PyObject *module)
     if (st->PipelineRecorder_type == NULL) {
         goto error;
     }
+    st->PipelineFuture_type = (PyTypeObject *)add_type(module, &aior_PipelineFuture_spec);
+    if (st->PipelineFuture_type == NULL) {
+        goto error;
+    }
+    st->PipelineFutureIter_type = (PyTypeObject *)add_type(module, &aior_PipelineFutureIter_spec);
+    if (st->PipelineFutureIter_type == NULL) {
+        goto error;
+    }
     if (PyModule_AddIntConstant(module, "MAX_BULK_LEN", (long)AIOR_MAX_BULK_LEN) < 0 ||
         PyModule_AddIntConstant(module, "MAX_DEPTH", AIOR_MAX_DEPTH) < 0) {
         goto error;
@@ -144,12 +158,17 @@ aior_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(st->Protocol_type);
     Py_VISIT(st->PipelineCall_type);
     Py_VISIT(st->PipelineRecorder_type);
+    Py_VISIT(st->PipelineFuture_type);
+    Py_VISIT(st->PipelineFutureIter_type);
     Py_VISIT(st->RedisError);
     Py_VISIT(st->ProtocolError);
     Py_VISIT(st->ReplyError);
     Py_VISIT(st->ConnectionClosedError);
     Py_VISIT(st->ConnectionForcedCloseError);
     Py_VISIT(st->InvalidStateError);
+    Py_VISIT(st->CancelledError);
+    Py_VISIT(st->get_running_loop);
+    Py_VISIT(st->context_kwnames);
     Py_VISIT(st->notset);
     Py_VISIT(st->pairs_to_dict);
     Py_VISIT(st->ok_bytes);
@@ -164,12 +183,17 @@ aior_clear(PyObject *module)
     Py_CLEAR(st->Protocol_type);
     Py_CLEAR(st->PipelineCall_type);
     Py_CLEAR(st->PipelineRecorder_type);
+    Py_CLEAR(st->PipelineFuture_type);
+    Py_CLEAR(st->PipelineFutureIter_type);
     Py_CLEAR(st->RedisError);
     Py_CLEAR(st->ProtocolError);
     Py_CLEAR(st->ReplyError);
     Py_CLEAR(st->ConnectionClosedError);
     Py_CLEAR(st->ConnectionForcedCloseError);
     Py_CLEAR(st->InvalidStateError);
+    Py_CLEAR(st->CancelledError);
+    Py_CLEAR(st->get_running_loop);
+    Py_CLEAR(st->context_kwnames);
     Py_CLEAR(st->notset);
     Py_CLEAR(st->pairs_to_dict);
     Py_CLEAR(st->ok_bytes);

@@ -24,6 +24,8 @@ typedef struct {
     PyTypeObject *Protocol_type;
     PyTypeObject *PipelineCall_type;
     PyTypeObject *PipelineRecorder_type;
+    PyTypeObject *PipelineFuture_type;
+    PyTypeObject *PipelineFutureIter_type;
     /* classes imported from aioredis.errors and asyncio */
     PyObject *RedisError;
     PyObject *ProtocolError;
@@ -31,6 +33,9 @@ typedef struct {
     PyObject *ConnectionClosedError;
     PyObject *ConnectionForcedCloseError;
     PyObject *InvalidStateError;
+    PyObject *CancelledError;
+    PyObject *get_running_loop; /* asyncio.get_running_loop */
+    PyObject *context_kwnames;  /* ("context",) */
     /* the "use the connection's encoding" sentinel (aioredis.util._NOTSET) */
     PyObject *notset;
     /* b"OK": the reply to SET and friends, made once */
@@ -98,8 +103,20 @@ extern PyType_Spec aior_Reader_spec;
 extern PyType_Spec aior_Protocol_spec;
 extern PyType_Spec aior_PipelineCall_spec;
 extern PyType_Spec aior_PipelineRecorder_spec;
+extern PyType_Spec aior_PipelineFuture_spec;
+extern PyType_Spec aior_PipelineFutureIter_spec;
 PyObject *aior_pack_command(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
 PyObject *aior_pairs_to_dict(PyObject *module, PyObject *reply);
 PyObject *aior_ok(PyObject *module, PyObject *reply);
+
+/* A new pending PipelineFuture of loop, holding command (command, args
+ * tuple, encoding, convert) unless that is NULL. */
+PyObject *aior_future_new(aior_state *st, PyObject *loop, PyObject *const command[4]);
+/* Move a PipelineFuture's command out (four new references for the
+ * caller); -1 with TypeError if fut is not one or holds none. */
+int aior_future_take_command(aior_state *st, PyObject *fut, PyObject *command[4]);
+/* Set a PipelineFuture's result (or exception): 1 if set, 0 if it was done
+ * already (cancelled), -1 if scheduling its callbacks failed. */
+int aior_future_resolve(PyObject *fut, PyObject *value, int is_exception);
 
 #endif

@@ -80,8 +80,7 @@ PipelineCall_vectorcall(PipelineCallObject *self, PyObject *const *args, size_t 
     }
     Py_ssize_t now = PyList_GET_SIZE(commands);
     PyObject *last = now > n ? PyList_GET_ITEM(commands, now - 1) : NULL;
-    if (last != NULL && PyTuple_Check(last) && PyTuple_GET_SIZE(last) > 0 &&
-        PyTuple_GET_ITEM(last, 0) == result) {
+    if (last != NULL && last == result) {
         PyObject *results = get_list(self->pipeline, st->str__results);
         if (results == NULL || PyList_Append(results, result) < 0) {
             Py_XDECREF(results);
@@ -199,6 +198,7 @@ typedef struct {
     aior_state *st;
     PyObject *pipeline;
     PyObject *slow;       /* pipeline._buffer_command */
+    PyObject *loop;       /* the running loop, got at the first command */
     int checks_commands;  /* pipeline._checks_commands (MultiExec) */
     vectorcallfunc vectorcall;
 } PipelineRecorderObject;
@@ -210,7 +210,7 @@ PipelineRecorder_vectorcall(PipelineRecorderObject *self, PyObject *const *args,
     aior_state *st = self->st;
     Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
     PyObject *encoding = st->notset, *convert = Py_None;
-    PyObject *fut = NULL, *rest = NULL, *item = NULL, *commands = NULL, *create = NULL;
+    PyObject *fut = NULL, *rest = NULL, *commands = NULL;
     if (nargs < 1 || self->checks_commands || !PyBytes_CheckExact(args[0])) {
         goto slow;
     }
@@ -237,30 +237,28 @@ PipelineRecorder_vectorcall(PipelineRecorderObject *self, PyObject *const *args,
         }
         goto slow; /* the Python method raises the AssertionError */
     }
-    create = PyObject_GetAttr(self->pipeline, st->str__create_future);
-    fut = create ? PyObject_CallNoArgs(create) : NULL;
-    rest = fut ? PyTuple_New(nargs - 1) : NULL;
+    if (self->loop == NULL && (self->loop = PyObject_CallNoArgs(st->get_running_loop)) == NULL) {
+        return NULL;
+    }
+    rest = PyTuple_New(nargs - 1);
     if (rest == NULL) {
         goto error;
     }
     for (Py_ssize_t i = 1; i < nargs; i++) {
         PyTuple_SET_ITEM(rest, i - 1, Py_NewRef(args[i]));
     }
-    item = PyTuple_Pack(5, fut, args[0], rest, encoding, convert);
-    commands = item ? get_list(self->pipeline, st->str__commands) : NULL;
-    if (commands == NULL || PyList_Append(commands, item) < 0) {
+    PyObject *const command[4] = {args[0], rest, encoding, convert};
+    fut = aior_future_new(st, self->loop, command);
+    commands = fut ? get_list(self->pipeline, st->str__commands) : NULL;
+    if (commands == NULL || PyList_Append(commands, fut) < 0) {
         goto error;
     }
-    Py_DECREF(create);
     Py_DECREF(rest);
-    Py_DECREF(item);
     Py_DECREF(commands);
     return fut;
 error:
-    Py_XDECREF(create);
     Py_XDECREF(fut);
     Py_XDECREF(rest);
-    Py_XDECREF(item);
     Py_XDECREF(commands);
     return NULL;
 slow:
@@ -308,6 +306,7 @@ PipelineRecorder_traverse(PipelineRecorderObject *self, visitproc visit, void *a
     Py_VISIT(Py_TYPE(self));
     Py_VISIT(self->pipeline);
     Py_VISIT(self->slow);
+    Py_VISIT(self->loop);
     return 0;
 }
 
@@ -316,6 +315,7 @@ PipelineRecorder_clear(PipelineRecorderObject *self)
 {
     Py_CLEAR(self->pipeline);
     Py_CLEAR(self->slow);
+    Py_CLEAR(self->loop);
     return 0;
 }
 

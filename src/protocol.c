@@ -81,6 +81,12 @@ aior_waiter_release(waiter *w)
 void
 aior_resolve(ProtocolObject *self, PyObject *fut, PyObject *method, PyObject *value)
 {
+    if (Py_IS_TYPE(fut, self->st->PipelineFuture_type)) { /* no method call */
+        if (aior_future_resolve(fut, value, method == self->st->str_set_exception) < 0) {
+            PyErr_WriteUnraisable(fut);
+        }
+        return;
+    }
     PyObject *args[2] = {fut, value};
     PyObject *r = PyObject_VectorcallMethod(method, args, 2 | PY_VECTORCALL_ARGUMENTS_OFFSET,
                                             NULL);
@@ -101,7 +107,7 @@ void
 aior_resolve_exception(ProtocolObject *self, const waiter *w, PyObject *exc)
 {
     aior_resolve(self, w->fut, self->st->str_set_exception, exc);
-    if (w->quiet) {
+    if (w->quiet && !Py_IS_TYPE(w->fut, self->st->PipelineFuture_type)) {
         PyObject *r = PyObject_CallMethodNoArgs(w->fut, self->st->str_exception);
         if (r == NULL) {
             PyErr_Clear(); /* cancelled: nothing to mark */
@@ -627,11 +633,10 @@ Protocol_execute(ProtocolObject *self, PyObject *const *args, Py_ssize_t nargsf,
 
 PyDoc_STRVAR(Protocol_execute_batch__doc__,
 "_execute_batch($self, commands, /)\n--\n\n"
-"Queue a pipeline: commands is a list of (future, command, args, encoding,\n"
-"convert) tuples, encoding being a str, None or NOTSET. Each reply resolves\n"
-"its given future directly (errors marked retrieved); all of it leaves in\n"
-"one write. A command that cannot be queued fails its future. Returns the\n"
-"future of the last command queued, or None.");
+"Queue a pipeline: commands is a list of PipelineFutures, each holding its\n"
+"command (moved out here). Each reply resolves its future directly; all of\n"
+"it leaves in one write. A command that cannot be queued fails its future.\n"
+"Returns the future of the last command queued, or None.");
 
 static PyObject *
 Protocol_execute_batch(ProtocolObject *self, PyObject *commands)
@@ -647,20 +652,13 @@ Protocol_execute_batch(ProtocolObject *self, PyObject *commands)
     self->corked++;
     /* the list may change under us (Python code runs): index it afresh */
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(commands); i++) {
-        PyObject *item = Py_NewRef(PyList_GET_ITEM(commands, i));
-        PyObject *fut = NULL, *args, *encoding, *convert, *r = NULL;
-        if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 5 ||
-            !PyTuple_Check(PyTuple_GET_ITEM(item, 2))) {
-            PyErr_SetString(PyExc_TypeError,
-                            "_execute_batch() items are (future, command, args, encoding, "
-                            "convert) tuples");
-            Py_DECREF(item);
+        PyObject *fut = Py_NewRef(PyList_GET_ITEM(commands, i));
+        PyObject *cmd[4], *r = NULL;
+        if (aior_future_take_command(st, fut, cmd) < 0) {
+            Py_DECREF(fut);
             goto fail;
         }
-        fut = PyTuple_GET_ITEM(item, 0);
-        args = PyTuple_GET_ITEM(item, 2);
-        encoding = PyTuple_GET_ITEM(item, 3);
-        convert = PyTuple_GET_ITEM(item, 4);
+        PyObject *args = cmd[1], *encoding = cmd[2], *convert = cmd[3];
         Py_ssize_t nargs = 1 + PyTuple_GET_SIZE(args);
         if (nargs + 1 > argv_cap) { /* one slot before: execute_pubsub's self */
             if (argv != small && argv != NULL) {
@@ -674,12 +672,15 @@ Protocol_execute_batch(ProtocolObject *self, PyObject *commands)
             if (argv == NULL) {
                 argv_cap = 0;
                 PyErr_NoMemory();
-                Py_DECREF(item);
+                Py_DECREF(fut);
+                for (int k = 0; k < 4; k++) {
+                    Py_DECREF(cmd[k]);
+                }
                 goto fail;
             }
         }
         argv[0] = (PyObject *)self;
-        argv[1] = PyTuple_GET_ITEM(item, 1);
+        argv[1] = cmd[0];
         for (Py_ssize_t k = 1; k < nargs; k++) {
             argv[1 + k] = PyTuple_GET_ITEM(args, k - 1);
         }
@@ -709,7 +710,10 @@ Protocol_execute_batch(ProtocolObject *self, PyObject *commands)
             aior_resolve_exception(self, &w, exc);
             Py_XDECREF(exc);
         }
-        Py_DECREF(item);
+        Py_DECREF(fut);
+        for (int k = 0; k < 4; k++) {
+            Py_DECREF(cmd[k]);
+        }
     }
     self->corked--;
     if (argv != small) {

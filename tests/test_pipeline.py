@@ -794,7 +794,7 @@ async def test_recorder_takes_the_python_path_for_anything_unusual(redis_server)
             execute(b"GET", k, encoding=1)
         with pytest.raises(TypeError, match="convert must be callable"):
             execute(b"GET", k, convert=1)
-        assert [cmd[1:] for cmd in pipe._commands] == [
+        assert [(f._command, f._args, f._encoding, f._convert) for f in pipe._commands] == [
             (b"SET", (k, "1"), aioredis.util._NOTSET, None),
             ("INCR", (k,), aioredis.util._NOTSET, None),
             (b"GET", (k,), "utf-8", None),

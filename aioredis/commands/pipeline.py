@@ -2,7 +2,8 @@
 
 ``redis.pipeline()`` / ``redis.multi_exec()`` return an object on which the
 command methods of the ``Redis`` class can be called as usual. Nothing is
-sent then: each call is recorded and returns a placeholder future. ``await
+sent then: each call is recorded and returns a placeholder future (a
+``_core.PipelineFuture``: asyncio-compatible, much cheaper to create). ``await
 obj.execute()`` takes one connection and queues every recorded command on
 it synchronously (``MultiExec`` wraps them in MULTI ... EXEC), so the whole
 batch leaves in one ``transport.write`` and no other command can come in
@@ -78,6 +79,12 @@ def _decode(value, encoding):
     if isinstance(value, dict):
         return {_decode(k, encoding): _decode(v, encoding) for k, v in value.items()}
     return value
+
+
+def _buffered(placeholders):
+    """(placeholder, command, args, encoding, convert) of each buffered command."""
+    for fut in placeholders:
+        yield fut, fut._command, fut._args, fut._encoding, fut._convert
 
 
 def _command_name(command):
@@ -172,7 +179,7 @@ class Pipeline:
                 commands_factory = type(connection)
             connection = inner
         self._conn = connection
-        self._commands = []  # (placeholder, command, args, encoding, convert)
+        self._commands = []  # placeholders (PipelineFuture), holding their commands
         self._results = []  # what execute() returns, in call order
         self._buffer = _Buffer(self)
         self._redis = commands_factory(self._buffer)
@@ -202,14 +209,14 @@ class Pipeline:
         if (type(command) is not bytes or encoding is not _NOTSET or self._checks_commands
                 or (convert is not None and not callable(convert))):
             self._validate(command, encoding, convert)
-        fut = self._create_future()
-        self._commands.append((fut, command, args, encoding, convert))
+        fut = self._create_future(command, args, encoding, convert)
+        self._commands.append(fut)
         return fut
 
-    def _create_future(self):
-        # the first time: bind the running loop's create_future, then use it
-        self._create_future = asyncio.get_running_loop().create_future
-        return self._create_future()
+    def _create_future(self, *command):
+        # the first time: bind the running loop, then use it
+        self._create_future = functools.partial(_core.PipelineFuture, asyncio.get_running_loop())
+        return self._create_future(*command)
 
     _checks_commands = False  # MultiExec refuses MULTI/EXEC/DISCARD inside
 
@@ -237,7 +244,7 @@ class Pipeline:
 
     def _call_failed(self, n, exc):
         del self._commands[n:]  # a half-buffered call sends nothing
-        fut = asyncio.get_running_loop().create_future()
+        fut = _core.PipelineFuture(asyncio.get_running_loop())
         _set_exception(fut, exc)
         self._results.append(fut)
         return fut
@@ -297,12 +304,12 @@ class Pipeline:
             else:  # something connection-like
                 conn = target
         except asyncio.CancelledError:
-            for cmd in commands:  # nothing was sent
-                cmd[0].cancel()
+            for fut in commands:  # nothing was sent
+                fut.cancel()
             raise
         except Exception as exc:
-            for cmd in commands:
-                _set_exception(cmd[0], exc)
+            for fut in commands:
+                _set_exception(fut, exc)
             return
         done = self._send_on(conn, commands, release)
         if done is not None:
@@ -356,7 +363,7 @@ class Pipeline:
         if cork is not None:
             cork()  # all of it in one write, even on an idle connection
         try:
-            for fut, command, args, encoding, convert in commands:
+            for fut, command, args, encoding, convert in _buffered(commands):
                 try:
                     reply = execute(command, *args, encoding=encoding, convert=convert)
                 except Exception as exc:
@@ -435,13 +442,13 @@ class MultiExec(Pipeline):
         try:
             multi = conn.execute(b"MULTI", encoding=None)
         except Exception as exc:
-            for cmd in commands:
-                _set_exception(cmd[0], exc)
+            for fut in commands:
+                _set_exception(fut, exc)
             return None, None
         conn_encoding = conn.encoding
         queued = []  # (placeholder, QUEUED future, effective encoding, convert)
         execute = conn.execute
-        for fut, command, args, encoding, convert in commands:
+        for fut, command, args, encoding, convert in _buffered(commands):
             try:
                 reply = execute(command, *args, encoding=None)
             except Exception as exc:
