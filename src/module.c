@@ -76,13 +76,11 @@ aior_exec(PyObject *module)
     INTERN(str_flush, "_flush");
     INTERN(str_execute_pubsub, "execute_pubsub");
     INTERN(str_put_nowait, "put_nowait");
-    INTERN(str__done, "_done");
     INTERN(str__commands, "_commands");
     INTERN(str__results, "_results");
     INTERN(str__call_done, "_call_done");
     INTERN(str__call_failed, "_call_failed");
     INTERN(str__call_other, "_call_other");
-    INTERN(str__create_future, "_create_future");
     INTERN(str__buffer_command, "_buffer_command");
     INTERN(str__checks_commands, "_checks_commands");
 
@@ -207,13 +205,11 @@ aior_clear(PyObject *module)
     Py_CLEAR(st->str_flush);
     Py_CLEAR(st->str_execute_pubsub);
     Py_CLEAR(st->str_put_nowait);
-    Py_CLEAR(st->str__done);
     Py_CLEAR(st->str__commands);
     Py_CLEAR(st->str__results);
     Py_CLEAR(st->str__call_done);
     Py_CLEAR(st->str__call_failed);
     Py_CLEAR(st->str__call_other);
-    Py_CLEAR(st->str__create_future);
     Py_CLEAR(st->str__buffer_command);
     Py_CLEAR(st->str__checks_commands);
     return 0;

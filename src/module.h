@@ -53,13 +53,11 @@ typedef struct {
     PyObject *str_flush;
     PyObject *str_execute_pubsub;
     PyObject *str_put_nowait;
-    PyObject *str__done;
     PyObject *str__commands;
     PyObject *str__results;
     PyObject *str__call_done;
     PyObject *str__call_failed;
     PyObject *str__call_other;
-    PyObject *str__create_future;
     PyObject *str__buffer_command;
     PyObject *str__checks_commands;
 } aior_state;

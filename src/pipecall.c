@@ -14,10 +14,26 @@
 #include <stddef.h>
 #include <structmember.h>
 
+/* The pipeline's buffering state lives in its recorder (C fields, so the
+ * hot path does no attribute lookups): the pipeline's _commands and
+ * _results lists (the same objects), and its "executed" flag. */
 typedef struct {
     PyObject_HEAD
     aior_state *st;
     PyObject *pipeline;
+    PyObject *slow;       /* pipeline._buffer_command */
+    PyObject *loop;       /* the running loop, got at the first command */
+    PyObject *commands;   /* pipeline._commands: placeholders holding commands */
+    PyObject *results;    /* pipeline._results: what execute() returns */
+    char done;            /* pipeline._done: executed already */
+    int checks_commands;  /* pipeline._checks_commands (MultiExec) */
+    vectorcallfunc vectorcall;
+} PipelineRecorderObject;
+
+typedef struct {
+    PyObject_HEAD
+    aior_state *st;
+    PipelineRecorderObject *recorder;
     PyObject *method;
     vectorcallfunc vectorcall;
 } PipelineCallObject;
@@ -33,35 +49,16 @@ get_list(PyObject *pipeline, PyObject *name)
     return list;
 }
 
-/* pipeline._done: 1, 0, or -1 with an exception set. */
-static int
-pipeline_done(aior_state *st, PyObject *pipeline)
-{
-    PyObject *done = PyObject_GetAttr(pipeline, st->str__done);
-    if (done == NULL) {
-        return -1;
-    }
-    int r = PyObject_IsTrue(done);
-    Py_DECREF(done);
-    return r;
-}
-
 static PyObject *
 PipelineCall_vectorcall(PipelineCallObject *self, PyObject *const *args, size_t nargsf,
                         PyObject *kwnames)
 {
     aior_state *st = self->st;
-    PyObject *commands = NULL, *result = NULL, *out = NULL;
-    int is_done = pipeline_done(st, self->pipeline);
-    if (is_done != 0) { /* executed already (or an error): the Python path says so */
-        return is_done < 0 ? NULL
-                           : PyObject_CallMethodOneArg(self->pipeline, st->str__call_done,
-                                                       self->method);
+    PipelineRecorderObject *rec = self->recorder;
+    if (rec->done) { /* executed already: the Python path says so */
+        return PyObject_CallMethodOneArg(rec->pipeline, st->str__call_done, self->method);
     }
-    commands = get_list(self->pipeline, st->str__commands);
-    if (commands == NULL) {
-        return NULL;
-    }
+    PyObject *commands = Py_NewRef(rec->commands), *result = NULL, *out = NULL;
     Py_ssize_t n = PyList_GET_SIZE(commands);
     result = PyObject_Vectorcall(self->method, args, nargsf, kwnames);
     if (result == NULL) {
@@ -71,7 +68,7 @@ PipelineCall_vectorcall(PipelineCallObject *self, PyObject *const *args, size_t 
         PyObject *exc = aior_fetch_exception();
         PyObject *size = PyLong_FromSsize_t(n);
         if (size != NULL) {
-            out = PyObject_CallMethodObjArgs(self->pipeline, st->str__call_failed, size, exc,
+            out = PyObject_CallMethodObjArgs(rec->pipeline, st->str__call_failed, size, exc,
                                              NULL);
         }
         Py_XDECREF(size);
@@ -79,18 +76,13 @@ PipelineCall_vectorcall(PipelineCallObject *self, PyObject *const *args, size_t 
         goto done;
     }
     Py_ssize_t now = PyList_GET_SIZE(commands);
-    PyObject *last = now > n ? PyList_GET_ITEM(commands, now - 1) : NULL;
-    if (last != NULL && last == result) {
-        PyObject *results = get_list(self->pipeline, st->str__results);
-        if (results == NULL || PyList_Append(results, result) < 0) {
-            Py_XDECREF(results);
-            goto done;
+    if (now > n && PyList_GET_ITEM(commands, now - 1) == result) {
+        if (PyList_Append(rec->results, result) == 0) {
+            out = Py_NewRef(result);
         }
-        Py_DECREF(results);
-        out = Py_NewRef(result);
         goto done;
     }
-    out = PyObject_CallMethodOneArg(self->pipeline, st->str__call_other, result);
+    out = PyObject_CallMethodOneArg(rec->pipeline, st->str__call_other, result);
 done:
     Py_XDECREF(result);
     Py_DECREF(commands);
@@ -100,12 +92,17 @@ done:
 static PyObject *
 PipelineCall_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
-    PyObject *pipeline, *method;
+    PyObject *recorder, *method;
+    aior_state *st = aior_state_from_type(type);
     if (kwds != NULL && PyDict_GET_SIZE(kwds) != 0) {
         PyErr_SetString(PyExc_TypeError, "PipelineCall() takes no keyword arguments");
         return NULL;
     }
-    if (!PyArg_UnpackTuple(args, "PipelineCall", 2, 2, &pipeline, &method)) {
+    if (!PyArg_UnpackTuple(args, "PipelineCall", 2, 2, &recorder, &method)) {
+        return NULL;
+    }
+    if (!Py_IS_TYPE(recorder, st->PipelineRecorder_type)) {
+        PyErr_SetString(PyExc_TypeError, "PipelineCall: recorder must be a PipelineRecorder");
         return NULL;
     }
     if (!PyCallable_Check(method)) {
@@ -116,8 +113,8 @@ PipelineCall_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     if (self == NULL) {
         return NULL;
     }
-    self->st = aior_state_from_type(type);
-    self->pipeline = Py_NewRef(pipeline);
+    self->st = st;
+    self->recorder = (PipelineRecorderObject *)Py_NewRef(recorder);
     self->method = Py_NewRef(method);
     self->vectorcall = (vectorcallfunc)PipelineCall_vectorcall;
     return (PyObject *)self;
@@ -127,7 +124,7 @@ static int
 PipelineCall_traverse(PipelineCallObject *self, visitproc visit, void *arg)
 {
     Py_VISIT(Py_TYPE(self));
-    Py_VISIT(self->pipeline);
+    Py_VISIT(self->recorder);
     Py_VISIT(self->method);
     return 0;
 }
@@ -135,7 +132,7 @@ PipelineCall_traverse(PipelineCallObject *self, visitproc visit, void *arg)
 static int
 PipelineCall_clear(PipelineCallObject *self)
 {
-    Py_CLEAR(self->pipeline);
+    Py_CLEAR(self->recorder);
     Py_CLEAR(self->method);
     return 0;
 }
@@ -163,7 +160,7 @@ static PyMemberDef PipelineCall_members[] = {
 };
 
 static PyType_Slot PipelineCall_slots[] = {
-    {Py_tp_doc, (void *)PyDoc_STR("PipelineCall(pipeline, method)\n--\n\n"
+    {Py_tp_doc, (void *)PyDoc_STR("PipelineCall(recorder, method)\n--\n\n"
                                   "A pipeline's command method: runs method and records the "
                                   "placeholder it returns in the pipeline's results.")},
     {Py_tp_new, PipelineCall_new},
@@ -193,15 +190,6 @@ PyType_Spec aior_PipelineCall_spec = {
  * known keywords of the usual types, a pipeline that checks no commands);
  * anything else is handed to that Python method itself. */
 
-typedef struct {
-    PyObject_HEAD
-    aior_state *st;
-    PyObject *pipeline;
-    PyObject *slow;       /* pipeline._buffer_command */
-    PyObject *loop;       /* the running loop, got at the first command */
-    int checks_commands;  /* pipeline._checks_commands (MultiExec) */
-    vectorcallfunc vectorcall;
-} PipelineRecorderObject;
 
 static PyObject *
 PipelineRecorder_vectorcall(PipelineRecorderObject *self, PyObject *const *args, size_t nargsf,
@@ -210,7 +198,7 @@ PipelineRecorder_vectorcall(PipelineRecorderObject *self, PyObject *const *args,
     aior_state *st = self->st;
     Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
     PyObject *encoding = st->notset, *convert = Py_None;
-    PyObject *fut = NULL, *rest = NULL, *commands = NULL;
+    PyObject *fut = NULL, *rest = NULL;
     if (nargs < 1 || self->checks_commands || !PyBytes_CheckExact(args[0])) {
         goto slow;
     }
@@ -230,11 +218,7 @@ PipelineRecorder_vectorcall(PipelineRecorderObject *self, PyObject *const *args,
         (convert != Py_None && !PyCallable_Check(convert))) {
         goto slow; /* the Python method raises the right error */
     }
-    int is_done = pipeline_done(st, self->pipeline);
-    if (is_done != 0) {
-        if (is_done < 0) {
-            return NULL;
-        }
+    if (self->done) {
         goto slow; /* the Python method raises the AssertionError */
     }
     if (self->loop == NULL && (self->loop = PyObject_CallNoArgs(st->get_running_loop)) == NULL) {
@@ -249,17 +233,14 @@ PipelineRecorder_vectorcall(PipelineRecorderObject *self, PyObject *const *args,
     }
     PyObject *const command[4] = {args[0], rest, encoding, convert};
     fut = aior_future_new(st, self->loop, command);
-    commands = fut ? get_list(self->pipeline, st->str__commands) : NULL;
-    if (commands == NULL || PyList_Append(commands, fut) < 0) {
+    if (fut == NULL || PyList_Append(self->commands, fut) < 0) {
         goto error;
     }
     Py_DECREF(rest);
-    Py_DECREF(commands);
     return fut;
 error:
     Py_XDECREF(fut);
     Py_XDECREF(rest);
-    Py_XDECREF(commands);
     return NULL;
 slow:
     return PyObject_Vectorcall(self->slow, args, nargsf, kwnames);
@@ -268,7 +249,8 @@ slow:
 static PyObject *
 PipelineRecorder_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
-    PyObject *pipeline;
+    PyObject *pipeline, *slow = NULL, *checks = NULL, *commands = NULL, *results = NULL;
+    PipelineRecorderObject *self = NULL;
     if (kwds != NULL && PyDict_GET_SIZE(kwds) != 0) {
         PyErr_SetString(PyExc_TypeError, "PipelineRecorder() takes no keyword arguments");
         return NULL;
@@ -277,26 +259,27 @@ PipelineRecorder_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         return NULL;
     }
     aior_state *st = aior_state_from_type(type);
-    PyObject *slow = PyObject_GetAttr(pipeline, st->str__buffer_command);
-    if (slow == NULL) {
-        return NULL;
-    }
-    PyObject *checks = PyObject_GetAttr(pipeline, st->str__checks_commands);
+    slow = PyObject_GetAttr(pipeline, st->str__buffer_command);
+    checks = slow ? PyObject_GetAttr(pipeline, st->str__checks_commands) : NULL;
     int checks_commands = checks ? PyObject_IsTrue(checks) : -1;
-    Py_XDECREF(checks);
-    PipelineRecorderObject *self = NULL;
-    if (checks_commands >= 0) {
+    commands = checks_commands >= 0 ? get_list(pipeline, st->str__commands) : NULL;
+    results = commands ? get_list(pipeline, st->str__results) : NULL;
+    if (results != NULL) {
         self = (PipelineRecorderObject *)type->tp_alloc(type, 0);
     }
-    if (self == NULL) {
-        Py_DECREF(slow);
-        return NULL;
+    if (self != NULL) {
+        self->st = st;
+        self->pipeline = Py_NewRef(pipeline);
+        self->slow = Py_NewRef(slow);
+        self->commands = Py_NewRef(commands);
+        self->results = Py_NewRef(results);
+        self->checks_commands = checks_commands;
+        self->vectorcall = (vectorcallfunc)PipelineRecorder_vectorcall;
     }
-    self->st = st;
-    self->pipeline = Py_NewRef(pipeline);
-    self->slow = slow;
-    self->checks_commands = checks_commands;
-    self->vectorcall = (vectorcallfunc)PipelineRecorder_vectorcall;
+    Py_XDECREF(slow);
+    Py_XDECREF(checks);
+    Py_XDECREF(commands);
+    Py_XDECREF(results);
     return (PyObject *)self;
 }
 
@@ -307,6 +290,8 @@ PipelineRecorder_traverse(PipelineRecorderObject *self, visitproc visit, void *a
     Py_VISIT(self->pipeline);
     Py_VISIT(self->slow);
     Py_VISIT(self->loop);
+    Py_VISIT(self->commands);
+    Py_VISIT(self->results);
     return 0;
 }
 
@@ -316,6 +301,8 @@ PipelineRecorder_clear(PipelineRecorderObject *self)
     Py_CLEAR(self->pipeline);
     Py_CLEAR(self->slow);
     Py_CLEAR(self->loop);
+    Py_CLEAR(self->commands);
+    Py_CLEAR(self->results);
     return 0;
 }
 
@@ -332,6 +319,7 @@ PipelineRecorder_dealloc(PipelineRecorderObject *self)
 static PyMemberDef PipelineRecorder_members[] = {
     {"__vectorcalloffset__", T_PYSSIZET, offsetof(PipelineRecorderObject, vectorcall), READONLY},
     {"__wrapped__", T_OBJECT, offsetof(PipelineRecorderObject, slow), READONLY},
+    {"done", T_BOOL, offsetof(PipelineRecorderObject, done), 0},
     {NULL},
 };
 
@@ -339,7 +327,8 @@ static PyType_Slot PipelineRecorder_slots[] = {
     {Py_tp_doc, (void *)PyDoc_STR("PipelineRecorder(pipeline)\n--\n\n"
                                   "execute(command, *args, encoding=, convert=) of the "
                                   "connection stand-in inside a pipeline: records the command "
-                                  "and returns its placeholder future.")},
+                                  "in pipeline._commands and returns its placeholder future. "
+                                  "Holds the pipeline's done flag (done).")},
     {Py_tp_new, PipelineRecorder_new},
     {Py_tp_call, PyVectorcall_Call},
     {Py_tp_traverse, PipelineRecorder_traverse},

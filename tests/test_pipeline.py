@@ -762,7 +762,7 @@ async def test_command_methods_are_c_wrappers_with_the_python_semantics(redis_se
             pipe._redis.execute(b"ECHO", "half-buffered")
             raise Stop
 
-        call = _core.PipelineCall(pipe, interrupted)
+        call = _core.PipelineCall(pipe._recorder, interrupted)
         with pytest.raises(Stop):  # not an Exception: passes through as it is
             call()
         del pipe._commands[-1]
@@ -772,8 +772,10 @@ async def test_command_methods_are_c_wrappers_with_the_python_semantics(redis_se
             pipe.get(k)  # a new attribute
         with pytest.raises(AssertionError, match="already executed"):
             pipe.set(k, "2")  # the wrapper made before execute()
-        with pytest.raises(TypeError):
-            _core.PipelineCall(pipe, "not callable")
+        with pytest.raises(TypeError, match="method must be callable"):
+            _core.PipelineCall(pipe._recorder, "not callable")
+        with pytest.raises(TypeError, match="recorder must be"):
+            _core.PipelineCall(pipe, interrupted)
 
 
 async def test_recorder_takes_the_python_path_for_anything_unusual(redis_server):

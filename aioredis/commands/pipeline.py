@@ -118,7 +118,7 @@ class _Buffer:
         #: execute(command, *args, encoding=, convert=): buffer a command; a
         #: future of its reply, resolved by the pipeline's execute().
         #: pipeline._buffer_command, in C for the plain calls.
-        self.execute = _core.PipelineRecorder(pipeline)
+        self.execute = pipeline._recorder
 
     def __repr__(self):
         return f"<{type(self).__name__} of {self._pipeline!r}>"
@@ -170,7 +170,6 @@ class Pipeline:
     error_class = PipelineError
 
     def __init__(self, connection, commands_factory=_identity, *, loop=None):
-        self._done = False
         if loop is not None:
             check_loop(loop)
         inner = getattr(connection, "_pool_or_conn", None)
@@ -181,6 +180,8 @@ class Pipeline:
         self._conn = connection
         self._commands = []  # placeholders (PipelineFuture), holding their commands
         self._results = []  # what execute() returns, in call order
+        # records commands in C; shares the two lists, holds the done flag
+        self._recorder = _core.PipelineRecorder(self)
         self._buffer = _Buffer(self)
         self._redis = commands_factory(self._buffer)
         self._watch_aborted = False
@@ -188,14 +189,19 @@ class Pipeline:
     def __repr__(self):
         return f"<{type(self).__name__} {self._conn!r}>"
 
+    @property
+    def _done(self):
+        """execute() was called: no more commands."""
+        return self._recorder.done
+
     def __getattr__(self, name):
-        if name.startswith("__") or name in ("_done", "_redis"):
+        if name.startswith("__") or name in ("_recorder", "_redis"):
             raise AttributeError(name)
         if self._done:
             raise AssertionError(_EXECUTED)
         attr = getattr(self._redis, name)
         if callable(attr):
-            wrapper = _core.PipelineCall(self, attr)
+            wrapper = _core.PipelineCall(self._recorder, attr)
             # found directly next time (it still refuses after execute())
             self.__dict__[name] = wrapper
             return wrapper
@@ -234,7 +240,7 @@ class Pipeline:
     def _check_command(self, command):
         pass
 
-    # A command method of the pipeline is _core.PipelineCall(self, method):
+    # A command method of the pipeline is _core.PipelineCall(recorder, method):
     # it runs method (which records one command and returns its placeholder)
     # and appends the placeholder to self._results; for anything else it
     # calls the three helpers below.
@@ -269,8 +275,8 @@ class Pipeline:
         """
         if self._done:
             raise AssertionError(_EXECUTED)
-        self._done = True
-        commands, self._commands = self._commands, []
+        self._recorder.done = True
+        commands = self._commands  # complete: nothing is buffered once done
         sending = None
         if commands:
             target = self._conn
