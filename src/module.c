@@ -76,6 +76,9 @@ aior_exec(PyObject *module)
     INTERN(str_flush, "_flush");
     INTERN(str_execute_pubsub, "execute_pubsub");
     INTERN(str_put_nowait, "put_nowait");
+    INTERN(str_get_extra_info, "get_extra_info");
+    INTERN(str_get_write_buffer_size, "get_write_buffer_size");
+    INTERN(str_socket, "socket");
     INTERN(str__commands, "_commands");
     INTERN(str__results, "_results");
     INTERN(str__call_done, "_call_done");
@@ -92,6 +95,11 @@ aior_exec(PyObject *module)
     IMPORT(InvalidStateError, "asyncio", "InvalidStateError");
     IMPORT(CancelledError, "asyncio", "CancelledError");
     IMPORT(get_running_loop, "asyncio", "get_running_loop");
+    /* optional: without it every write goes through the transport */
+    st->SelectorSocketTransport = import_attr("asyncio.selector_events", "_SelectorSocketTransport");
+    if (st->SelectorSocketTransport == NULL) {
+        PyErr_Clear();
+    }
     st->context_kwnames = Py_BuildValue("(s)", "context");
     if (st->context_kwnames == NULL) {
         goto error;
@@ -166,6 +174,7 @@ aior_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(st->InvalidStateError);
     Py_VISIT(st->CancelledError);
     Py_VISIT(st->get_running_loop);
+    Py_VISIT(st->SelectorSocketTransport);
     Py_VISIT(st->context_kwnames);
     Py_VISIT(st->notset);
     Py_VISIT(st->pairs_to_dict);
@@ -191,6 +200,7 @@ aior_clear(PyObject *module)
     Py_CLEAR(st->InvalidStateError);
     Py_CLEAR(st->CancelledError);
     Py_CLEAR(st->get_running_loop);
+    Py_CLEAR(st->SelectorSocketTransport);
     Py_CLEAR(st->context_kwnames);
     Py_CLEAR(st->notset);
     Py_CLEAR(st->pairs_to_dict);
@@ -205,6 +215,9 @@ aior_clear(PyObject *module)
     Py_CLEAR(st->str_flush);
     Py_CLEAR(st->str_execute_pubsub);
     Py_CLEAR(st->str_put_nowait);
+    Py_CLEAR(st->str_get_extra_info);
+    Py_CLEAR(st->str_get_write_buffer_size);
+    Py_CLEAR(st->str_socket);
     Py_CLEAR(st->str__commands);
     Py_CLEAR(st->str__results);
     Py_CLEAR(st->str__call_done);

@@ -35,6 +35,9 @@ typedef struct {
     PyObject *InvalidStateError;
     PyObject *CancelledError;
     PyObject *get_running_loop; /* asyncio.get_running_loop */
+    /* asyncio's socket transport (private: NULL if it cannot be imported),
+     * whose socket may be written to directly (sendmsg.c) */
+    PyObject *SelectorSocketTransport;
     PyObject *context_kwnames;  /* ("context",) */
     /* the "use the connection's encoding" sentinel (aioredis.util._NOTSET) */
     PyObject *notset;
@@ -53,6 +56,9 @@ typedef struct {
     PyObject *str_flush;
     PyObject *str_execute_pubsub;
     PyObject *str_put_nowait;
+    PyObject *str_get_extra_info;
+    PyObject *str_get_write_buffer_size;
+    PyObject *str_socket;
     PyObject *str__commands;
     PyObject *str__results;
     PyObject *str__call_done;

@@ -156,6 +156,7 @@ aior_close_with(ProtocolObject *self, PyObject *exc_type, const char *message, P
         return;
     }
     self->state = STATE_CLOSED;
+    self->sock_fd = -1;
     Py_CLEAR(self->out);
     self->out_len = self->out_cap = 0;
 
@@ -190,8 +191,8 @@ aior_close_with(ProtocolObject *self, PyObject *exc_type, const char *message, P
 
 /* ----------------------------------------------------------------- output */
 
-static char *
-out_reserve(ProtocolObject *self, size_t n)
+char *
+aior_out_reserve(ProtocolObject *self, size_t n)
 {
     if (self->out == NULL) {
         size_t cap = n > OUT_INITIAL_CAP ? n : OUT_INITIAL_CAP;
@@ -349,8 +350,12 @@ PyDoc_STRVAR(Protocol_execute__doc__,
 static int
 write_scattered(ProtocolObject *self, const aior_cmd *cmd)
 {
+    int direct = aior_send_direct(self, cmd); /* in one sendmsg() if possible */
+    if (direct != 0) {
+        return direct < 0 ? -1 : 0;
+    }
     size_t small = cmd->size - cmd->big_bytes;
-    char *dst = out_reserve(self, small);
+    char *dst = aior_out_reserve(self, small);
     if (dst == NULL) {
         return -1;
     }
@@ -361,7 +366,7 @@ write_scattered(ProtocolObject *self, const aior_cmd *cmd)
             if (aior_arg_is_big(a)) { /* copied after all: make room for it */
                 self->out_len += w;
                 w = 0;
-                dst = out_reserve(self, small + (size_t)a->len + 2);
+                dst = aior_out_reserve(self, small + (size_t)a->len + 2);
                 if (dst == NULL) {
                     return -1;
                 }
@@ -379,7 +384,7 @@ write_scattered(ProtocolObject *self, const aior_cmd *cmd)
             return -1;
         }
         Py_DECREF(r);
-        dst = out_reserve(self, small);
+        dst = aior_out_reserve(self, small);
         if (dst == NULL) {
             return -1;
         }
@@ -433,7 +438,7 @@ queue_command(ProtocolObject *self, PyObject *const *args, Py_ssize_t nargs, PyO
     }
     /* big bytes arguments are not copied into the output buffer */
     size_t copied = cmd.size - cmd.big_bytes;
-    char *dst = out_reserve(self, copied);
+    char *dst = aior_out_reserve(self, copied);
     if (dst == NULL || ring_reserve(self, (size_t)n_replies) < 0) {
         goto error;
     }
@@ -466,7 +471,7 @@ queue_command(ProtocolObject *self, PyObject *const *args, Py_ssize_t nargs, PyO
         raise_closed(self);
         goto error;
     }
-    dst = out_reserve(self, copied);
+    dst = aior_out_reserve(self, copied);
     if (dst == NULL || ring_reserve(self, (size_t)n_replies) < 0) {
         goto error;
     }
@@ -1080,6 +1085,7 @@ Protocol_connection_made(ProtocolObject *self, PyObject *transport)
         return NULL;
     }
     Py_XSETREF(self->transport, Py_NewRef(transport));
+    self->sock_fd = aior_socket_fd(self, transport);
     self->state = STATE_OPEN;
     Py_RETURN_NONE;
 }
@@ -1094,6 +1100,7 @@ static PyObject *
 Protocol_connection_lost(ProtocolObject *self, PyObject *exc)
 {
     Py_CLEAR(self->transport); /* the transport is done: nothing to close */
+    self->sock_fd = -1;
     aior_close_with(self, self->st->ConnectionClosedError,
                exc == Py_None ? "Connection closed by server" : "Connection lost", exc);
     Py_RETURN_NONE;
@@ -1192,6 +1199,7 @@ Protocol_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         return NULL;
     }
     self->st = aior_state_from_type(type);
+    self->sock_fd = -1;
     resp_init(&self->parser);
     self->db = PyLong_FromLong(0);
     self->channels = PyDict_New();

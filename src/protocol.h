@@ -4,6 +4,7 @@
 #ifndef AIOR_PROTOCOL_H
 #define AIOR_PROTOCOL_H
 
+#include "encoder.h"
 #include "resp.h"
 
 enum { STATE_NEW = 0, STATE_OPEN = 1, STATE_CLOSED = 2 };
@@ -38,6 +39,7 @@ typedef struct {
     PyObject *call_soon;     /* loop.call_soon */
     PyObject *flush_cb;      /* self._flush (a cycle, broken by tp_clear) */
     PyObject *transport;
+    int sock_fd;             /* its socket, if commands may be sent on it directly (sendmsg.c) */
     PyObject *encoding;      /* the connection's codec: str or NULL */
     PyObject *db;
     PyObject *close_msg;     /* why the connection is closed (str) */
@@ -69,6 +71,7 @@ typedef struct {
 #define READ_CHUNK 65536
 
 /* protocol.c */
+char *aior_out_reserve(ProtocolObject *self, size_t n);
 waiter aior_ring_pop(ProtocolObject *self);
 void aior_waiter_release(waiter *w);
 void aior_resolve(ProtocolObject *self, PyObject *fut, PyObject *method, PyObject *value);
@@ -84,6 +87,12 @@ void aior_close_channels(ProtocolObject *self, PyObject *mapping);
 void aior_on_pubsub_ack(ProtocolObject *self, PyObject *reply);
 int aior_is_message(const resp_parser *p, size_t end);
 void aior_route_message(ProtocolObject *self, PyObject *msg);
+
+/* sendmsg.c: the socket of a transport commands may be written to
+ * directly (-1: none); send a command with big arguments in one sendmsg()
+ * (1 sent, 0 not possible now: nothing done, -1 error) */
+int aior_socket_fd(ProtocolObject *self, PyObject *transport);
+int aior_send_direct(ProtocolObject *self, const aior_cmd *cmd);
 
 /* bigreply.c */
 void aior_big_drop(ProtocolObject *self, PyObject *obj);

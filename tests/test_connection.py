@@ -10,7 +10,9 @@ import codecs
 import contextlib
 import gc
 import random
+import socket
 import sys
+import threading
 import time
 import uuid
 import weakref
@@ -669,8 +671,10 @@ async def test_big_bytes_arguments_are_written_without_a_copy(redis_server):
             await conn.execute("PING")
             writes.clear()
             # queued behind a small command still in the output buffer
+            conn._cork()
             first = conn.execute("SET", k + ":0", "x")
             second = conn.execute("MSET", k + ":1", big1, k + ":2", small_below, k + ":3", big2)
+            conn._uncork()
             assert await first == b"OK" and await second == b"OK"
             assert await conn.execute("MGET", k + ":1", k + ":2", k + ":3") == [big1, small_below, big2]
             sent = b"".join(bytes(w) for w in writes)
@@ -704,6 +708,77 @@ async def test_big_bytes_arguments_are_written_without_a_copy(redis_server):
                 conn.execute("GET", k + ":6"))
             assert tr_results == [b"OK", 1, big1]
             await conn.execute("DEL", *[f"{k}:{i}" for i in range(8)])
+
+
+async def test_big_arguments_on_an_idle_connection_go_in_one_sendmsg(redis_server):
+    """Nothing queued anywhere: the command goes straight to the socket, in
+    one scatter/gather call, without transport.write (src/sendmsg.c)."""
+    k = "aioredis-test:conn:direct"
+    big1 = bytes(range(256)) * 512  # 128 KiB
+    big2 = b"q" * (1024 * 1024)
+    with _recording_transport_writes() as writes:
+        async with shared(redis_server) as conn:
+            await conn.execute("PING")
+            writes.clear()
+            assert await conn.execute("MSET", k + ":1", big1, k + ":2", "small", k + ":3", big2) == b"OK"
+            assert writes == []  # not one transport.write
+            assert await conn.execute("MGET", k + ":1", k + ":2", k + ":3") == [big1, b"small", big2]
+            assert await conn.execute("SET", k + ":1", big2) == b"OK"
+            assert await conn.execute("STRLEN", k + ":1") == len(big2)
+            await conn.execute("DEL", k + ":1", k + ":2", k + ":3")
+
+
+async def test_what_the_socket_does_not_take_goes_through_the_transport(redis_server):
+    """A value larger than the socket's send buffer: sendmsg() takes part of
+    it, the rest is handed to the transport (a view, not a copy) in order."""
+    k = "aioredis-test:conn:direct-rest"
+    big = bytes(range(256)) * (160 * 1024)  # 40 MiB: more than any send buffer here
+    with _recording_transport_writes() as writes:
+        async with shared(redis_server) as conn:
+            await conn.execute("PING")
+            writes.clear()
+            fut = conn.execute("SET", k, big)
+            after = conn.execute("STRLEN", k)  # queued behind it
+            assert await asyncio.wait_for(fut, 30) == b"OK"
+            assert await asyncio.wait_for(after, 30) == len(big)
+            rest = sum(len(w) for w in writes)
+            # the transport got the tail of the value (plus the rest of the
+            # command and STRLEN), not all of it
+            assert 0 < rest < len(big)
+            assert await conn.execute("GETRANGE", k, len(big) - 4, -1) == big[-4:]
+            await conn.execute("DEL", k)
+
+
+async def test_big_argument_to_a_peer_that_reset():
+    """sendmsg() fails (the peer is gone): the rest goes to the transport,
+    which meets the error itself; the commands fail with
+    ConnectionClosedError and nothing hangs. (A fake peer: one that closes
+    at once.)"""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+
+    def serve():
+        peer, _ = listener.accept()
+        peer.close()
+
+    thread = threading.Thread(target=serve)
+    thread.start()
+    try:
+        conn = await aioredis.create_connection(listener.getsockname())
+        thread.join(5)  # blocking: the loop has not seen the close
+        value = b"c" * (1024 * 1024)
+        first = conn.execute("SET", "k", value)  # sent; the peer answers with a reset
+        time.sleep(0.1)  # blocking again: the reset arrives
+        second = conn.execute("SET", "k", value)  # sendmsg() fails now
+        for fut in (first, second):
+            with pytest.raises(ConnectionClosedError):
+                await asyncio.wait_for(fut, 10)
+        conn.close()
+        await asyncio.wait_for(conn.wait_closed(), 10)
+    finally:
+        listener.close()
+        thread.join(5)
 
 
 async def test_cancelled_future_directly(redis_server):
