@@ -249,7 +249,14 @@ PyDoc_STRVAR(ok__doc__,
 "ok(reply, /)\n--\n\n"
 "True for an OK status (bytes or str), False otherwise; QUEUED passes through.");
 
+PyDoc_STRVAR(results_of__doc__,
+"results_of(futures, /)\n--\n\n"
+"The list of the results of futures (a list of PipelineFutures) if every\n"
+"one has a result; None if any is pending, failed, cancelled or of another\n"
+"type. A pipeline's execute() in one call for the usual case.");
+
 static PyMethodDef aior_methods[] = {
+    {"results_of", (PyCFunction)aior_future_results, METH_O, results_of__doc__},
     {"ok", (PyCFunction)aior_ok, METH_O, ok__doc__},
     {"pairs_to_dict", (PyCFunction)aior_pairs_to_dict, METH_O, pairs_to_dict__doc__},
     {"pack_command", (PyCFunction)(void (*)(void))aior_pack_command, METH_FASTCALL,

@@ -122,5 +122,8 @@ int aior_future_take_command(aior_state *st, PyObject *fut, PyObject *command[4]
 /* Set a PipelineFuture's result (or exception): 1 if set, 0 if it was done
  * already (cancelled), -1 if scheduling its callbacks failed. */
 int aior_future_resolve(PyObject *fut, PyObject *value, int is_exception);
+/* results_of(futures): the list of their results if every one is a
+ * PipelineFuture with a result, else None. */
+PyObject *aior_future_results(PyObject *module, PyObject *futures);
 
 #endif

@@ -619,3 +619,31 @@ PyType_Spec aior_PipelineFutureIter_spec = {
              Py_TPFLAGS_DISALLOW_INSTANTIATION,
     .slots = Iter_slots,
 };
+
+/* ------------------------------------------------------- results at once */
+
+PyObject *
+aior_future_results(PyObject *module, PyObject *futures)
+{
+    aior_state *st = aior_state_from_module(module);
+    if (!PyList_Check(futures)) {
+        PyErr_SetString(PyExc_TypeError, "results_of() expects a list");
+        return NULL;
+    }
+    Py_ssize_t n = PyList_GET_SIZE(futures);
+    PyObject *out = PyList_New(n);
+    if (out == NULL) {
+        return NULL;
+    }
+    /* nothing here calls Python code: the list cannot change meanwhile */
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *fut = PyList_GET_ITEM(futures, i);
+        if (!Py_IS_TYPE(fut, st->PipelineFuture_type) ||
+            ((FutureObject *)fut)->state != HAS_RESULT) {
+            Py_DECREF(out);
+            Py_RETURN_NONE; /* pending, failed, cancelled or not ours */
+        }
+        PyList_SET_ITEM(out, i, Py_NewRef(((FutureObject *)fut)->value));
+    }
+    return out;
+}

@@ -30,12 +30,16 @@ hiredis differs from us by design (each difference has a test at the end):
   overflow/underflow and a leading ``+`` rejected); no CR/LF in simple lines;
   the verbatim format must end in ``:``;
 * laxer elsewhere: hiredis does not check the CRLF after a bulk payload and
-  accepts ``|-1`` (a null) — both protocol errors for us.
+  accepts ``|-1`` (a null) — both protocol errors for us;
+* a bug: for a verbatim string hiredis-py reads 4 bytes past the payload
+  (``memmove(str, str + 4, len)`` in its createStringObject), beyond the
+  reply when it ends the buffer: AddressSanitizer reports it (it failed the
+  CI's sanitizer run once).
 
 So the hiredis comparison uses canonical integers and ``repr()`` doubles,
-no bignums, attributes, blob errors, CR/LF in simple lines, unhashable or
-repeated map keys, and only replies that decode without error; pushes are
-compared as lists.
+no bignums, attributes, blob errors, verbatim strings (only their null form),
+CR/LF in simple lines, unhashable or repeated map keys, and only replies
+that decode without error; pushes are compared as lists.
 """
 
 import contextlib
@@ -178,7 +182,7 @@ def hiredis_ok(node):
     if kind == "double":
         return node[1] == repr(float(node[1])).encode()
     if kind == "verbatim":
-        return node[2] is None or node[1][3:] == b":"
+        return node[2] is None  # hiredis over-reads a payload (see the top)
     if kind in AGGREGATES:
         return node[1] is None or all(map(hiredis_ok, node[1]))
     if kind == "map":
@@ -223,7 +227,7 @@ verbatim_formats = st.one_of(st.sampled_from([b"txt:", b"mkd:"]), st.binary(min_
 
 
 def scalars(line, blob, for_hiredis=False):
-    if for_hiredis:  # canonical numbers, a "xxx:" verbatim format, no bignum or blob error
+    if for_hiredis:  # canonical numbers, no verbatim payload, no bignum or blob error
         return st.one_of(
             st.tuples(st.just("simple"), line),
             st.tuples(st.just("error"), line),
@@ -232,7 +236,7 @@ def scalars(line, blob, for_hiredis=False):
             st.tuples(st.just("null")),
             st.tuples(st.just("double"), st.floats().map(lambda f: repr(f).encode())),
             st.tuples(st.just("bool"), st.booleans()),
-            st.tuples(st.just("verbatim"), st.sampled_from([b"txt:", b"mkd:"]), st.one_of(st.none(), blob)),
+            st.tuples(st.just("verbatim"), st.sampled_from([b"txt:", b"mkd:"]), st.none()),
         )
     return st.one_of(
         st.tuples(st.just("simple"), line),

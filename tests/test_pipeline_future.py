@@ -285,3 +285,19 @@ async def test_execute_batch_takes_only_pipeline_futures(redis_server):
         with pytest.raises(TypeError, match="PipelineFuture holding a command"):
             conn._execute_batch([new()])  # one without a command
         assert await redis.echo("still fine") == b"still fine"
+
+
+async def test_results_of():
+    done = [new() for _ in range(3)]
+    for i, fut in enumerate(done):
+        fut.set_result(i)
+    assert _core.results_of(done) == [0, 1, 2]
+    assert _core.results_of([]) == []
+    failed, cancelled, other = new(), new(), asyncio.get_running_loop().create_future()
+    failed.set_exception(ValueError())
+    cancelled.cancel()
+    other.set_result(3)
+    for odd in (new(), failed, cancelled, other):  # pending, failed, cancelled, not ours
+        assert _core.results_of(done + [odd]) is None
+    with pytest.raises(TypeError):
+        _core.results_of(tuple(done))

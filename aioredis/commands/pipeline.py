@@ -289,6 +289,9 @@ class Pipeline:
     async def _wait(self, sending, return_exceptions):
         if sending is not None:
             await sending
+        values = _core.results_of(self._results)
+        if values is not None:  # the usual case: every command succeeded
+            return values
         pending = [f for f in self._results if not f.done()]
         if pending:  # tasks made from awaitable results
             await asyncio.wait(pending)
