@@ -197,6 +197,10 @@ Reader_gets(ReaderObject *self, PyObject *Py_UNUSED(ignored))
     if (Reader_check_ready(self) < 0) {
         return NULL;
     }
+    if (resp_take_whole_bulk(&self->parser, &self->ctx, &reply, &end)) {
+        resp_consume(&self->parser, end); /* the commonest reply, without the call */
+        return reply;
+    }
     int r = resp_parse(&self->parser, &self->ctx, 1, &reply, &end);
     if (r == 2) { /* the codec changed while it arrived: built now, with the new one */
         reply = resp_build(&self->parser, &self->ctx, end);

@@ -479,9 +479,10 @@ make_scalar(const resp_build_ctx *ctx, char t, const char *line, size_t n, const
     }
 }
 
-/* The aggregate being built is a list and bulk strings follow (an LRANGE,
- * an MGET, a flat HGETALL): store the complete ones in a tight loop, all but
- * the list's last element, which the general path stores and closes. Stops
+/* The aggregate being built is a list or a map and bulk strings follow (an
+ * LRANGE, an MGET, an HGETALL built as a dict): store the complete ones in a
+ * tight loop, all but the aggregate's last element, which the general path
+ * stores and closes. Stops
  * at anything else (another type, a null, a partial or bad header: the
  * general path deals with it). Returns how many elements it took. */
 static int64_t
@@ -491,8 +492,9 @@ fill_bulks(resp_parser *p, const resp_build_ctx *ctx)
     const char *data = p->data, *e = data + p->end;
     size_t pos = p->pos;
     int64_t left = f->left, taken = 0;
-    PyObject *list = f->obj;
-    Py_ssize_t size = PyList_GET_SIZE(list), filled = f->filled;
+    int is_map = f->kind == '%';
+    PyObject *container = f->obj;
+    Py_ssize_t size = is_map ? 0 : PyList_GET_SIZE(container), filled = f->filled;
     int failed = 0;
     while (left > 1 && pos < p->end && data[pos] == '$') {
         size_t len;
@@ -515,11 +517,25 @@ fill_bulks(resp_parser *p, const resp_build_ctx *ctx)
             failed = 1;
             break;
         }
+        if (is_map) { /* a key waits for its value (keys are bytes or str: no Python code) */
+            if (f->key == NULL) {
+                f->key = item;
+                continue;
+            }
+            int r = PyDict_SetItem(container, f->key, item);
+            Py_CLEAR(f->key);
+            Py_DECREF(item);
+            if (r < 0) {
+                failed = 1;
+                break;
+            }
+            continue;
+        }
         if (filled < size) {
-            PyList_SET_ITEM(list, filled, item);
+            PyList_SET_ITEM(container, filled, item);
         }
         else {
-            int r = PyList_Append(list, item);
+            int r = PyList_Append(container, item);
             Py_DECREF(item);
             if (r < 0) {
                 failed = 1;
@@ -565,22 +581,8 @@ resp_parse(resp_parser *p, const resp_build_ctx *ctx, int build, PyObject **out,
             *out = obj;
             return 1; /* NULL: out of memory, that reply's exception */
         }
-        if (first == '$' && build && ctx->encoding == NULL) {
-            /* the reply to GET and friends, whole in the buffer: at once */
-            const char *e = p->data + p->end;
-            size_t len;
-            const char *payload = resp_bulk_header(p->data + p->pos, e, &len);
-            if (payload != NULL && (size_t)(e - payload) >= len + 2 && payload[len] == '\r' &&
-                payload[len + 1] == '\n') {
-                /* no Python code runs below: no need for busy */
-                PyObject *obj = PyBytes_FromStringAndSize(payload, (Py_ssize_t)len);
-                p->pos = (size_t)(payload - p->data) + len + 2;
-                p->line_from = 0;
-                p->reply_type = '$';
-                *reply_end = p->pos;
-                *out = obj;
-                return 1; /* NULL: out of memory, that reply's exception */
-            }
+        if (first == '$' && build && resp_take_whole_bulk(p, ctx, out, reply_end)) {
+            return 1; /* NULL: out of memory, that reply's exception */
         }
         p->mode = build ? RESP_BUILD : RESP_SCAN;
     }
@@ -597,7 +599,7 @@ resp_parse(resp_parser *p, const resp_build_ctx *ctx, int build, PyObject **out,
         char t = data[p->pos];
         int making = p->mode == RESP_BUILD && p->error == NULL && p->n_attr == 0;
         PyObject *obj = NULL;
-        if (t == '$' && making && p->depth > 0 && p->stack[p->depth - 1].kind == '*' &&
+        if (t == '$' && making && p->depth > 0 && p->stack[p->depth - 1].kind != '|' &&
             p->stack[p->depth - 1].left > 1 && fill_bulks(p, ctx) > 0) {
             continue;
         }

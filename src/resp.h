@@ -95,6 +95,33 @@ void resp_commit(resp_parser *p, size_t n);
  * The caller consumes a complete reply with resp_consume(). */
 int resp_parse(resp_parser *p, const resp_build_ctx *ctx, int build, PyObject **out,
                size_t *end);
+/* The reply at the parse position, if it is a whole bulk string in the
+ * buffer and strings stay bytes (the reply to GET): built at once. 1 with
+ * *out set (NULL: out of memory) and *end as resp_parse() sets it; 0 for
+ * anything else, left to resp_parse(). Inline: Reader.gets() tries it
+ * before the call, resp_parse() at the start of each reply. */
+static inline int
+resp_take_whole_bulk(resp_parser *p, const resp_build_ctx *ctx, PyObject **out, size_t *end)
+{
+    if (p->mode != RESP_IDLE || p->failed || p->pos >= p->end || p->data[p->pos] != '$' ||
+        ctx->encoding != NULL) {
+        return 0;
+    }
+    const char *e = p->data + p->end;
+    size_t len;
+    const char *payload = resp_bulk_header(p->data + p->pos, e, &len);
+    if (payload == NULL || (size_t)(e - payload) < len + 2 || payload[len] != '\r' ||
+        payload[len + 1] != '\n') {
+        return 0;
+    }
+    /* no Python code runs here: no need for busy */
+    *out = PyBytes_FromStringAndSize(payload, (Py_ssize_t)len);
+    p->pos = (size_t)(payload - p->data) + len + 2;
+    p->line_from = 0;
+    p->reply_type = '$';
+    *end = p->pos;
+    return 1;
+}
 /* The type byte of the last complete reply (after any attributes). */
 char resp_reply_type(const resp_parser *p);
 /* Build the complete reply resp_parse() scanned (returned 2): new reference,

@@ -5,6 +5,7 @@ how it behaves inside a real pipeline."""
 import asyncio
 import contextvars
 import gc
+import sys
 import weakref
 
 import pytest
@@ -301,3 +302,29 @@ async def test_results_of():
         assert _core.results_of(done + [odd]) is None
     with pytest.raises(TypeError):
         _core.results_of(tuple(done))
+
+
+async def test_no_reference_leaks():
+    loop = asyncio.get_running_loop()
+    it_type = type(new().__await__())
+
+    def ignore(fut):
+        pass
+
+    def churn():
+        for _ in range(1000):
+            fut = PipelineFuture(loop, b"GET", (b"k",))
+            fut.add_done_callback(ignore)
+            fut.set_result([b"v"])
+            fut.__await__()
+            fut.result()
+
+    churn()  # warm up caches
+    await asyncio.sleep(0)
+    gc.collect()
+    before = (sys.getrefcount(PipelineFuture), sys.getrefcount(it_type), sys.getrefcount(loop))
+    churn()
+    await asyncio.sleep(0)  # the scheduled callbacks run and let go of the futures
+    gc.collect()
+    after = (sys.getrefcount(PipelineFuture), sys.getrefcount(it_type), sys.getrefcount(loop))
+    assert after == before
