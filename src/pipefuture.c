@@ -34,6 +34,7 @@ typedef struct {
     PyObject *loop;
     PyObject *value;      /* the result, the exception or the cancel message */
     PyObject *callbacks;  /* NULL or a list of (callback, context) tuples */
+    PyObject *chained;    /* NULL or an asyncio future set (to None) at once when done */
     /* the buffered command (command, args tuple, encoding, convert) until
      * it is sent (even if the future was cancelled meanwhile, as before:
      * its reply is then dropped); NULL otherwise */
@@ -54,6 +55,7 @@ aior_future_new(aior_state *st, PyObject *loop, PyObject *const command[4])
     self->loop = Py_NewRef(loop);
     self->value = NULL;
     self->callbacks = NULL;
+    self->chained = NULL;
     self->weakreflist = NULL;
     for (int i = 0; i < 4; i++) {
         self->command[i] = command ? Py_NewRef(command[i]) : NULL;
@@ -102,17 +104,36 @@ aior_future_take_command(aior_state *st, PyObject *fut, PyObject *command[4])
     return 0;
 }
 
+/* chained.set_result(None) unless it is done (cancelled by its waiter). */
+static int
+set_chained(FutureObject *self, PyObject *chained)
+{
+    PyObject *args[2] = {chained, Py_None};
+    PyObject *r = PyObject_VectorcallMethod(self->st->str_set_result, args,
+                                            2 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
+    if (r == NULL && PyErr_ExceptionMatches(self->st->InvalidStateError)) {
+        PyErr_Clear();
+        return 0;
+    }
+    Py_XDECREF(r);
+    return r == NULL ? -1 : 0;
+}
+
 static int
 finish(FutureObject *self, int state, PyObject *value)
 {
     self->state = (unsigned char)state;
     Py_XSETREF(self->value, Py_XNewRef(value));
-    PyObject *callbacks = self->callbacks;
-    self->callbacks = NULL;
-    if (callbacks == NULL) {
-        return 0;
-    }
+    PyObject *callbacks = self->callbacks, *chained = self->chained;
+    self->callbacks = self->chained = NULL;
     int rc = 0;
+    if (chained != NULL) {
+        rc = set_chained(self, chained);
+        Py_DECREF(chained);
+    }
+    if (callbacks == NULL) {
+        return rc;
+    }
     for (Py_ssize_t i = 0; rc == 0 && i < PyList_GET_SIZE(callbacks); i++) {
         PyObject *item = PyList_GET_ITEM(callbacks, i);
         rc = schedule(self, PyTuple_GET_ITEM(item, 0), PyTuple_GET_ITEM(item, 1));
@@ -332,6 +353,23 @@ error:
     return NULL;
 }
 
+/* _chain(fut): set the asyncio future fut to None as soon as this one is
+ * done, within the call that finishes it: a pipeline's execute() waits for
+ * its last reply without a done-callback round through the loop. */
+static PyObject *
+Future_chain(FutureObject *self, PyObject *fut)
+{
+    if (self->state != PENDING) {
+        return set_chained(self, fut) < 0 ? NULL : Py_NewRef(Py_None);
+    }
+    if (self->chained != NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "PipelineFuture._chain(): already chained");
+        return NULL;
+    }
+    self->chained = Py_NewRef(fut);
+    Py_RETURN_NONE;
+}
+
 static PyObject *
 Future_get_loop(FutureObject *self, PyObject *Py_UNUSED(ignored))
 {
@@ -422,6 +460,7 @@ Future_traverse(FutureObject *self, visitproc visit, void *arg)
     Py_VISIT(self->loop);
     Py_VISIT(self->value);
     Py_VISIT(self->callbacks);
+    Py_VISIT(self->chained);
     for (int i = 0; i < 4; i++) {
         Py_VISIT(self->command[i]);
     }
@@ -434,6 +473,7 @@ Future_clear(FutureObject *self)
     Py_CLEAR(self->loop);
     Py_CLEAR(self->value);
     Py_CLEAR(self->callbacks);
+    Py_CLEAR(self->chained);
     clear_command(self);
     return 0;
 }
@@ -464,6 +504,7 @@ static PyMethodDef Future_methods[] = {
     {"remove_done_callback", (PyCFunction)Future_remove_done_callback, METH_O, NULL},
     {"get_loop", (PyCFunction)Future_get_loop, METH_NOARGS, NULL},
     {"_make_cancelled_error", (PyCFunction)Future_make_cancelled_error, METH_NOARGS, NULL},
+    {"_chain", (PyCFunction)Future_chain, METH_O, NULL},
     {"__class_getitem__", Py_GenericAlias, METH_O | METH_CLASS, NULL},
     {NULL, NULL, 0, NULL},
 };

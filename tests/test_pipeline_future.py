@@ -328,3 +328,22 @@ async def test_no_reference_leaks():
     gc.collect()
     after = (sys.getrefcount(PipelineFuture), sys.getrefcount(it_type), sys.getrefcount(loop))
     assert after == before
+
+
+async def test_chain_sets_an_asyncio_future_at_once():
+    loop = asyncio.get_running_loop()
+    fut, done = new(), loop.create_future()
+    fut._chain(done)
+    with pytest.raises(RuntimeError, match="already chained"):
+        fut._chain(loop.create_future())
+    fut.set_result(1)
+    assert done.done() and done.result() is None  # within set_result, no loop round
+    late = loop.create_future()
+    fut._chain(late)  # already done: at once
+    assert late.done()
+    gone = loop.create_future()
+    other = new()
+    other._chain(gone)
+    gone.cancel()  # its waiter left: setting it later is not an error
+    other.cancel()
+    assert other.cancelled() and gone.cancelled()

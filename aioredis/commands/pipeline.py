@@ -341,6 +341,11 @@ class Pipeline:
             return None
 
         done = asyncio.get_running_loop().create_future()
+        if release is None and finish is _nothing and type(last) is _core.PipelineFuture:
+            # the usual case: nothing to do after the last reply but wake
+            # the caller, which the C future does at once (no callback round)
+            last._chain(done)
+            return done
 
         def on_last_reply(_):
             # All the replies have arrived (FIFO): resolve the placeholders.
