@@ -371,6 +371,30 @@ def build_report(s, results, clients, info, notes, skipped, rb_lines, args, meta
             p(f"| {lab[w]} | {fr:.2f}× | {of:.2f}× | {orb:.2f}× |")
         p("")
 
+    wb = w4_bounds(results)
+    if wb:
+        p("What bounds W4 (one large reply in flight): the server computes the whole reply "
+          "before it sends a byte (`usec_per_call` in `INFO commandstats`), then a client can "
+          "do no less than make the reply's objects (`marshal.loads` of the same list or dict, "
+          "nothing parsed or received). Their sum is the least time any client needs per call; "
+          "the fastest peer's time divided by it is the most any client can be faster than "
+          "that peer:")
+        p("")
+        p("| workload | server µs per call | making the objects, µs | least µs per call | "
+          "ours µs per call | fastest peer (asyncio): µs per call | the most any client can be "
+          "faster than it | ours ÷ it |")
+        p("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+        for w, srv, build_us, ours_us, peer, peer_us in wb:
+            least = srv + build_us
+            ours_cell = f"{ours_us:.0f}" if ours_us else "–"
+            if peer:
+                peer_cells = (f"{HEADERS.get(peer, peer)}: {peer_us:.0f} | {peer_us / least:.2f}× | "
+                              + (f"{peer_us / ours_us:.2f}×" if ours_us else "–"))
+            else:
+                peer_cells = "– | – | –"
+            p(f"| {lab[w]} | {srv:.0f} | {build_us:.0f} | {least:.0f} | {ours_cell} | {peer_cells} |")
+        p("")
+
     p("Clients:")
     p("")
     for c in shown + [c for c in ("parser",) if c in info]:
@@ -393,6 +417,42 @@ def build_report(s, results, clients, info, notes, skipped, rb_lines, args, meta
     for n in notes:
         p(n)
     return "\n".join(out).rstrip() + "\n"
+
+
+W4_COMMANDS = {"W4-LRANGE": "lrange", "W4-HGETALL": "hgetall", "W4-MGET": "mget"}
+
+
+def server_usec_per_call(address):
+    """{W4 workload: µs the server spent per call of its command}, from
+    INFO commandstats (only the W4 workloads run these commands)."""
+    r = C.RawRedis(address)
+    try:
+        text = r.call("INFO", "commandstats").decode()
+    finally:
+        r.close()
+    out = {}
+    for w, cmd in W4_COMMANDS.items():
+        for line in text.splitlines():
+            if line.startswith(f"cmdstat_{cmd}:"):
+                fields = dict(kv.split("=", 1) for kv in line.split(":", 1)[1].split(","))
+                out[w] = float(fields["usec_per_call"])
+    return out
+
+
+def w4_bounds(results):
+    """(workload, server µs, making-the-objects µs, ours µs, fastest peer or
+    None, its µs) per W4 call, on asyncio."""
+    rows = []
+    peers = ["redis-py", "aioredis-1.3.1", "coredis", "glide"]
+    per_call = lambda v: 1e6 / v if v else None  # noqa: E731
+    for w in W4_COMMANDS:
+        srv, build = med(results, "S-" + w, "server"), med(results, "B-" + w, "build")
+        if srv is None or build is None:
+            continue
+        best = max(((med(results, w, c), c) for c in peers if med(results, w, c)), default=(None, None))
+        rows.append((w, srv, per_call(build), per_call(med(results, w, "ours")), best[1],
+                     per_call(best[0])))
+    return rows
 
 
 def floor_bounds(results):
@@ -587,6 +647,10 @@ def main():
             print(" ".join(line), flush=True)
             for msg in msgs:
                 print(msg, flush=True)
+
+        # the server's own time per W4 call (every client's calls together)
+        for w, usec in server_usec_per_call(address).items():
+            results.setdefault("S-" + w, {})["server"] = [usec]
 
         if not args.no_memory:
             for c in MEMORY_CLIENTS:

@@ -522,7 +522,35 @@ def cmd_parser(args):
         times = P.bench(readers + [("floor", floor)], pieces, args.runs)
         for rname, t in times.items():
             out[f"{name}:{rname}"] = n_items / t
+    out.update(w4_build_floors(s))
     return {"info": info, "results": out}
+
+
+def w4_build_floors(s):
+    """Calls per second of making (and dropping) the objects of each W4
+    reply with marshal.loads, nothing parsed or received: what every client
+    spends at least, on top of the server's time, for one call."""
+    import marshal
+
+    def fresh(i, prefix):  # distinct 16-byte objects, as a reply has
+        return b"%s%0*d" % (prefix, 16 - len(prefix), i)
+
+    shapes = {
+        "W4-LRANGE": [fresh(i, b"item-") for i in range(s["w4_list"])],
+        "W4-HGETALL": {fresh(i, b"field-"): fresh(i, b"v") for i in range(s["w4_hash"])},
+        "W4-MGET": [fresh(i, b"val-") for i in range(s["w4_mget"])],
+    }
+    out = {}
+    for w, obj in shapes.items():
+        blob, loads = marshal.dumps(obj), marshal.loads
+        best = float("inf")
+        for _ in range(7):
+            t = time.perf_counter()
+            for _ in range(20):
+                loads(blob)  # made and dropped, like a reply the caller discards
+            best = min(best, (time.perf_counter() - t) / 20)
+        out[f"B-{w}:build"] = 1 / best
+    return out
 
 
 def main():

@@ -228,8 +228,16 @@ PipelineRecorder_vectorcall(PipelineRecorderObject *self, PyObject *const *args,
     if (rest == NULL) {
         goto error;
     }
+    int atomic = 1;
     for (Py_ssize_t i = 1; i < nargs; i++) {
         PyTuple_SET_ITEM(rest, i - 1, Py_NewRef(args[i]));
+        atomic &= !PyObject_GC_IsTracked(args[i]);
+    }
+    if (atomic) {
+        /* arguments are bytes, str, numbers: the tuple cannot be part of a
+         * cycle, so the garbage collector need not visit it (CPython
+         * untracks such tuples too, but only once a collection sees them) */
+        PyObject_GC_UnTrack(rest);
     }
     PyObject *const command[4] = {args[0], rest, encoding, convert};
     fut = aior_future_new(st, self->loop, command);

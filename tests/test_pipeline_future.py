@@ -347,3 +347,13 @@ async def test_chain_sets_an_asyncio_future_at_once():
     gone.cancel()  # its waiter left: setting it later is not an error
     other.cancel()
     assert other.cancelled() and gone.cancelled()
+
+
+async def test_atomic_arguments_are_not_tracked_by_the_gc(redis_server):
+    async with client(redis_server) as redis:
+        pipe = redis.pipeline()
+        plain = pipe.set(key("d"), b"v")  # bytes only: cannot be in a cycle
+        view = pipe.set(key("d"), memoryview(b"v"))  # a memoryview is a container
+        assert not gc.is_tracked(plain._args)
+        assert gc.is_tracked(view._args)
+        assert await pipe.execute() == [True, True]
