@@ -375,8 +375,9 @@ def build_report(s, results, clients, info, notes, skipped, rb_lines, args, meta
     if wb:
         p("What bounds W4 (one large reply in flight): the server computes the whole reply "
           "before it sends a byte (`usec_per_call` in `INFO commandstats`), then a client can "
-          "do no less than make the reply's objects (`marshal.loads` of the same list or dict, "
-          "nothing parsed or received). Their sum is the least time any client needs per call; "
+          "do no less than make the reply's bytes objects (`marshal.loads` of a list of as many, "
+          "nothing parsed or received; for HGETALL its keys and values, the dict is more). "
+          "Their sum is the least time any client needs per call; "
           "the fastest peer's time divided by it is the most any client can be faster than "
           "that peer:")
         p("")
