@@ -374,26 +374,25 @@ def build_report(s, results, clients, info, notes, skipped, rb_lines, args, meta
     wb = w4_bounds(results)
     if wb:
         p("What bounds W4 (one large reply in flight): the server computes the whole reply "
-          "before it sends a byte (`usec_per_call` in `INFO commandstats`), then a client can "
-          "do no less than make the reply's bytes objects (`marshal.loads` of a list of as many, "
-          "nothing parsed or received; for HGETALL its keys and values, the dict is more). "
-          "Their sum is the least time any client needs per call; "
-          "the fastest peer's time divided by it is the most any client can be faster than "
-          "that peer:")
+          "before it sends a byte (its time per call during each client's own runs, from "
+          "`usec_per_call` in `INFO commandstats`), then a client can do no less than make the "
+          "reply's bytes objects (`marshal.loads` of a list of as many, nothing parsed or "
+          "received; for HGETALL its keys and values, the dict is more). The fastest peer's "
+          "time per call divided by the least time in its conditions (its server time plus "
+          "making the objects) is the most any client can be faster than that peer:")
         p("")
-        p("| workload | server µs per call | making the objects, µs | least µs per call | "
-          "ours µs per call | fastest peer (asyncio): µs per call | the most any client can be "
+        p("| workload | making the objects, µs | ours: µs per call (server µs) | "
+          "fastest peer (asyncio): µs per call (server µs) | the most any client can be "
           "faster than it | ours ÷ it |")
-        p("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-        for w, srv, build_us, ours_us, peer, peer_us in wb:
-            least = srv + build_us
-            ours_cell = f"{ours_us:.0f}" if ours_us else "–"
-            if peer:
-                peer_cells = (f"{HEADERS.get(peer, peer)}: {peer_us:.0f} | {peer_us / least:.2f}× | "
-                              + (f"{peer_us / ours_us:.2f}×" if ours_us else "–"))
+        p("| --- | ---: | ---: | ---: | ---: | ---: |")
+        for w, build_us, ours, peer, peer_t in wb:
+            if peer and peer_t[0] and peer_t[1] is not None:
+                most = f"{peer_t[0] / (peer_t[1] + build_us):.2f}×"
+                vs = f"{peer_t[0] / ours[0]:.2f}×" if ours[0] else "–"
+                peer_cell = f"{HEADERS.get(peer, peer)}: {call_cell(peer_t)}"
             else:
-                peer_cells = "– | – | –"
-            p(f"| {lab[w]} | {srv:.0f} | {build_us:.0f} | {least:.0f} | {ours_cell} | {peer_cells} |")
+                most, vs, peer_cell = "–", "–", "–"
+            p(f"| {lab[w]} | {build_us:.0f} | {call_cell(ours)} | {peer_cell} | {most} | {vs} |")
         p("")
 
     p("Clients:")
@@ -420,40 +419,32 @@ def build_report(s, results, clients, info, notes, skipped, rb_lines, args, meta
     return "\n".join(out).rstrip() + "\n"
 
 
-W4_COMMANDS = {"W4-LRANGE": "lrange", "W4-HGETALL": "hgetall", "W4-MGET": "mget"}
-
-
-def server_usec_per_call(address):
-    """{W4 workload: µs the server spent per call of its command}, from
-    INFO commandstats (only the W4 workloads run these commands)."""
-    r = C.RawRedis(address)
-    try:
-        text = r.call("INFO", "commandstats").decode()
-    finally:
-        r.close()
-    out = {}
-    for w, cmd in W4_COMMANDS.items():
-        for line in text.splitlines():
-            if line.startswith(f"cmdstat_{cmd}:"):
-                fields = dict(kv.split("=", 1) for kv in line.split(":", 1)[1].split(","))
-                out[w] = float(fields["usec_per_call"])
-    return out
+W4_WORKLOADS = ("W4-LRANGE", "W4-HGETALL", "W4-MGET")
 
 
 def w4_bounds(results):
-    """(workload, server µs, making-the-objects µs, ours µs, fastest peer or
-    None, its µs) per W4 call, on asyncio."""
+    """(workload, making-the-objects µs, ours: (µs per call, server µs), the
+    fastest peer on asyncio or None, its (µs per call, server µs)) per W4 call;
+    server µs: what the server spent per call during that client's own runs."""
     rows = []
     peers = ["redis-py", "aioredis-1.3.1", "coredis", "glide"]
     per_call = lambda v: 1e6 / v if v else None  # noqa: E731
-    for w in W4_COMMANDS:
-        srv, build = med(results, "S-" + w, "server"), med(results, "B-" + w, "build")
-        if srv is None or build is None:
+    for w in W4_WORKLOADS:
+        build = med(results, "B-" + w, "build")
+        if build is None:
             continue
         best = max(((med(results, w, c), c) for c in peers if med(results, w, c)), default=(None, None))
-        rows.append((w, srv, per_call(build), per_call(med(results, w, "ours")), best[1],
-                     per_call(best[0])))
+        timing = lambda c: (per_call(med(results, w, c)), med(results, "S-" + w, c))  # noqa: E731
+        rows.append((w, per_call(build), timing("ours"), best[1], timing(best[1]) if best[1] else None))
     return rows
+
+
+def call_cell(timing):
+    """(µs per call, server µs or None) as "µs (server µs)"."""
+    us, server = timing
+    if not us:
+        return "–"
+    return f"{us:.0f}" if server is None else f"{us:.0f} ({server:.0f})"
 
 
 def floor_bounds(results):
@@ -648,10 +639,6 @@ def main():
             print(" ".join(line), flush=True)
             for msg in msgs:
                 print(msg, flush=True)
-
-        # the server's own time per W4 call (every client's calls together)
-        for w, usec in server_usec_per_call(address).items():
-            results.setdefault("S-" + w, {})["server"] = [usec]
 
         if not args.no_memory:
             for c in MEMORY_CLIENTS:

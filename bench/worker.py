@@ -411,6 +411,27 @@ def _adapter(client, address, s):
     return ADAPTERS[base](address, s)
 
 
+W4_COMMANDS = {"W4-LRANGE": "lrange", "W4-HGETALL": "hgetall", "W4-MGET": "mget"}
+
+
+def server_time(address, w):
+    """(µs, calls) the server has spent in workload w's command so far, from
+    INFO commandstats (a blocking side connection; None if w is not W4)."""
+    cmd = W4_COMMANDS.get(w)
+    if cmd is None:
+        return None
+    r = C.RawRedis(address)
+    try:
+        text = r.call("INFO", "commandstats").decode()
+    finally:
+        r.close()
+    for line in text.splitlines():
+        if line.startswith(f"cmdstat_{cmd}:"):
+            fields = dict(kv.split("=", 1) for kv in line.split(":", 1)[1].split(","))
+            return int(fields["usec"]), int(fields["calls"])
+    return 0, 0
+
+
 def cmd_bench(args):
     s = C.sizes(args.quick)
     address = (args.host, args.port)
@@ -424,16 +445,23 @@ def cmd_bench(args):
             names = [w for w in wl if only is None or w in only]
             for w in names:  # warm-up, not counted
                 await wl[w][0]()
-            best = {}
+            best, server = {}, {}
             for _ in range(args.rounds):  # interleaved: W1..W5, W1..W5, ...
                 for w in names:
                     fn, ops = wl[w]
+                    before = server_time(address, w)
                     gc.collect()
                     t0 = time.perf_counter()
                     await fn()
                     dt = time.perf_counter() - t0
-                    best[w] = min(best.get(w, dt), dt)
-            return {"info": c.info, "results": {w: wl[w][1] / dt for w, dt in best.items()}}
+                    if dt < best.get(w, float("inf")):
+                        best[w] = dt
+                        if before is not None:  # the server's µs per call in this round
+                            usec, calls = (a - b for a, b in zip(server_time(address, w), before))
+                            server["S-" + w] = usec / calls
+            results = {w: wl[w][1] / dt for w, dt in best.items()}
+            results.update(server)
+            return {"info": c.info, "results": results}
         finally:
             await c.close()
 

@@ -70,7 +70,7 @@ def test_bench_quick_runs(tmp_path):
     assert list(venvs.iterdir()) == []
     assert "Targets" in out
     # what bounds W4: the server's time per call and the cost of making the objects
-    bounds = [ln for ln in lines if re.match(r"\| W4 (LRANGE|HGETALL|MGET) .*\| \d+ \| \d+ \| \d+ \| \d+ \|", ln)]
+    bounds = [ln for ln in lines if re.match(r"\| W4 (LRANGE|HGETALL|MGET) .*\| \d+ \| \d+ \(\d+\) \|", ln)]
     assert len(bounds) == 3, out
     # the asyncio floor ran the workloads it can count, and only those
     floor_col = lines[[i for i, ln in enumerate(lines) if ln.startswith("| workload |")][0]].split("|")
