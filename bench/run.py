@@ -381,18 +381,18 @@ def build_report(s, results, clients, info, notes, skipped, rb_lines, args, meta
           "time per call divided by the least time in its conditions (its server time plus "
           "making the objects) is the most any client can be faster than that peer:")
         p("")
-        p("| workload | making the objects, µs | ours: µs per call (server µs) | "
-          "fastest peer (asyncio): µs per call (server µs) | the most any client can be "
+        p("| workload | loop | making the objects, µs | ours: µs per call (server µs) | "
+          "fastest peer: µs per call (server µs) | the most any client can be "
           "faster than it | ours ÷ it |")
-        p("| --- | ---: | ---: | ---: | ---: | ---: |")
-        for w, build_us, ours, peer, peer_t in wb:
+        p("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
+        for w, loop, build_us, ours, peer, peer_t in wb:
             if peer and peer_t[0] and peer_t[1] is not None:
                 most = f"{peer_t[0] / (peer_t[1] + build_us):.2f}×"
                 vs = f"{peer_t[0] / ours[0]:.2f}×" if ours[0] else "–"
                 peer_cell = f"{HEADERS.get(peer, peer)}: {call_cell(peer_t)}"
             else:
                 most, vs, peer_cell = "–", "–", "–"
-            p(f"| {lab[w]} | {build_us:.0f} | {call_cell(ours)} | {peer_cell} | {most} | {vs} |")
+            p(f"| {lab[w]} | {loop} | {build_us:.0f} | {call_cell(ours)} | {peer_cell} | {most} | {vs} |")
         p("")
 
     p("Clients:")
@@ -423,9 +423,10 @@ W4_WORKLOADS = ("W4-LRANGE", "W4-HGETALL", "W4-MGET")
 
 
 def w4_bounds(results):
-    """(workload, making-the-objects µs, ours: (µs per call, server µs), the
-    fastest peer on asyncio or None, its (µs per call, server µs)) per W4 call;
-    server µs: what the server spent per call during that client's own runs."""
+    """(workload, loop, making-the-objects µs, ours: (µs per call, server µs),
+    the fastest peer or None, its (µs per call, server µs)) per W4 call and
+    loop (the peers as in the targets); server µs: what the server spent per
+    call during that client's own runs."""
     rows = []
     peers = ["redis-py", "aioredis-1.3.1", "coredis", "glide"]
     per_call = lambda v: 1e6 / v if v else None  # noqa: E731
@@ -433,9 +434,15 @@ def w4_bounds(results):
         build = med(results, "B-" + w, "build")
         if build is None:
             continue
-        best = max(((med(results, w, c), c) for c in peers if med(results, w, c)), default=(None, None))
         timing = lambda c: (per_call(med(results, w, c)), med(results, "S-" + w, c))  # noqa: E731
-        rows.append((w, per_call(build), timing("ours"), best[1], timing(best[1]) if best[1] else None))
+        for loop, ours, candidates in (("asyncio", "ours", peers),
+                                       ("uvloop", "ours-uvloop", peers + ["aioredis-1.3.1-uvloop"])):
+            if not med(results, w, ours):
+                continue
+            best = max(((med(results, w, c), c) for c in candidates if med(results, w, c)),
+                       default=(None, None))
+            rows.append((w, loop, per_call(build), timing(ours), best[1],
+                         timing(best[1]) if best[1] else None))
     return rows
 
 
