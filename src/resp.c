@@ -479,63 +479,68 @@ make_scalar(const resp_build_ctx *ctx, char t, const char *line, size_t n, const
     }
 }
 
-/* The aggregate being built is a list or a map and bulk strings follow (an
- * LRANGE, an MGET, an HGETALL built as a dict): store the complete ones in a
- * tight loop, all but the aggregate's last element, which the general path
- * stores and closes. Stops
- * at anything else (another type, a null, a partial or bad header: the
- * general path deals with it). Returns how many elements it took. */
+/* The complete bulk string at *pos, made into an object, *pos moved past
+ * it: 1 (the object, or NULL if making it failed), or 0 if there is none
+ * there (another type, a null, a partial or bad header: left to the general
+ * path). The fill loops below share it. */
+static inline int
+take_bulk(const resp_parser *p, const resp_build_ctx *ctx, size_t *pos, PyObject **item)
+{
+    const char *data = p->data;
+    size_t len;
+    const char *payload = resp_bulk_header(data + *pos, data + p->end, &len);
+    if (payload == NULL) {
+        return 0;
+    }
+    size_t after = (size_t)(payload - data);
+    if (p->end - after < len + 2 || data[after + len] != '\r' || data[after + len + 1] != '\n') {
+        return 0;
+    }
+    *item = ctx->encoding == NULL ? PyBytes_FromStringAndSize(data + after, (Py_ssize_t)len)
+                                  : make_string(ctx, data + after, (size_t)len);
+    *pos = after + len + 2;
+    return 1;
+}
+
+/* What a fill loop took: record it (and the error that stopped it). */
 static int64_t
-fill_bulks(resp_parser *p, const resp_build_ctx *ctx)
+fill_done(resp_parser *p, resp_frame *f, size_t pos, int64_t taken, int failed)
+{
+    if (taken) {
+        p->pos = pos;
+        p->line_from = 0;
+        f->left -= taken;
+    }
+    if (failed) {
+        defer_error(p);
+    }
+    return taken;
+}
+
+/* The aggregate being built is a list and bulk strings follow (an LRANGE,
+ * an MGET): store the complete ones in a tight loop, all but the list's last
+ * element, which the general path stores and closes. Stops at anything else
+ * (the general path deals with it). Returns how many elements it took. */
+static int64_t
+fill_list_bulks(resp_parser *p, const resp_build_ctx *ctx)
 {
     resp_frame *f = &p->stack[p->depth - 1];
-    const char *data = p->data, *e = data + p->end;
     size_t pos = p->pos;
-    int64_t left = f->left, taken = 0;
-    int is_map = f->kind == '%';
-    PyObject *container = f->obj;
-    Py_ssize_t size = is_map ? 0 : PyList_GET_SIZE(container), filled = f->filled;
+    int64_t taken = 0, most = f->left - 1; /* locals: the loop calls out */
+    PyObject *list = f->obj, *item;
+    Py_ssize_t size = PyList_GET_SIZE(list), filled = f->filled;
     int failed = 0;
-    while (left > 1 && pos < p->end && data[pos] == '$') {
-        size_t len;
-        const char *payload = resp_bulk_header(data + pos, e, &len);
-        if (payload == NULL) {
-            break;
-        }
-        size_t after = (size_t)(payload - data);
-        if (p->end - after < len + 2 || data[after + len] != '\r' ||
-            data[after + len + 1] != '\n') {
-            break;
-        }
-        PyObject *item = ctx->encoding == NULL
-                             ? PyBytes_FromStringAndSize(data + after, (Py_ssize_t)len)
-                             : make_string(ctx, data + after, (size_t)len);
-        pos = after + len + 2;
-        left--;
+    while (taken < most && pos < p->end && p->data[pos] == '$' && take_bulk(p, ctx, &pos, &item)) {
         taken++;
         if (item == NULL) {
             failed = 1;
             break;
         }
-        if (is_map) { /* a key waits for its value (keys are bytes or str: no Python code) */
-            if (f->key == NULL) {
-                f->key = item;
-                continue;
-            }
-            int r = PyDict_SetItem(container, f->key, item);
-            Py_CLEAR(f->key);
-            Py_DECREF(item);
-            if (r < 0) {
-                failed = 1;
-                break;
-            }
-            continue;
-        }
         if (filled < size) {
-            PyList_SET_ITEM(container, filled, item);
+            PyList_SET_ITEM(list, filled, item);
         }
         else {
-            int r = PyList_Append(container, item);
+            int r = PyList_Append(list, item);
             Py_DECREF(item);
             if (r < 0) {
                 failed = 1;
@@ -544,16 +549,40 @@ fill_bulks(resp_parser *p, const resp_build_ctx *ctx)
         }
         filled++;
     }
-    if (taken) {
-        p->pos = pos;
-        p->line_from = 0;
-        f->left = left;
-        f->filled = filled;
+    f->filled = filled;
+    return fill_done(p, f, pos, taken, failed);
+}
+
+/* The same for a map being built (an HGETALL read as a dict, a RESP3 map):
+ * keys and values from bulk strings. Keys are bytes or str, so storing them
+ * runs no Python code. */
+static int64_t
+fill_map_bulks(resp_parser *p, const resp_build_ctx *ctx)
+{
+    resp_frame *f = &p->stack[p->depth - 1];
+    size_t pos = p->pos;
+    int64_t taken = 0, most = f->left - 1;
+    PyObject *item;
+    int failed = 0;
+    while (taken < most && pos < p->end && p->data[pos] == '$' && take_bulk(p, ctx, &pos, &item)) {
+        taken++;
+        if (item == NULL) {
+            failed = 1;
+            break;
+        }
+        if (f->key == NULL) { /* a key: it waits for its value */
+            f->key = item;
+            continue;
+        }
+        int r = PyDict_SetItem(f->obj, f->key, item);
+        Py_CLEAR(f->key);
+        Py_DECREF(item);
+        if (r < 0) {
+            failed = 1;
+            break;
+        }
     }
-    if (failed) {
-        defer_error(p);
-    }
-    return taken;
+    return fill_done(p, f, pos, taken, failed);
 }
 
 int
@@ -599,9 +628,12 @@ resp_parse(resp_parser *p, const resp_build_ctx *ctx, int build, PyObject **out,
         char t = data[p->pos];
         int making = p->mode == RESP_BUILD && p->error == NULL && p->n_attr == 0;
         PyObject *obj = NULL;
-        if (t == '$' && making && p->depth > 0 && p->stack[p->depth - 1].kind != '|' &&
-            p->stack[p->depth - 1].left > 1 && fill_bulks(p, ctx) > 0) {
-            continue;
+        if (t == '$' && making && p->depth > 0 && p->stack[p->depth - 1].left > 1) {
+            char kind = p->stack[p->depth - 1].kind;
+            if ((kind == '*' && fill_list_bulks(p, ctx) > 0) ||
+                (kind == '%' && fill_map_bulks(p, ctx) > 0)) {
+                continue;
+            }
         }
         if (t == '$') {
             /* Fast path for the commonest element, a bulk string whose
