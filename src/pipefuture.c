@@ -322,35 +322,38 @@ Future_remove_done_callback(FutureObject *self, PyObject *callback)
     if (self->callbacks == NULL) {
         return PyLong_FromSsize_t(0);
     }
+    PyObject *out = NULL, *callbacks = NULL, *original = Py_NewRef(self->callbacks);
     PyObject *kept = PyList_New(0);
-    if (kept == NULL) {
-        return NULL;
-    }
     /* a copy: comparing can run Python code that changes the list */
-    PyObject *callbacks = PyList_GetSlice(self->callbacks, 0, PY_SSIZE_T_MAX);
+    callbacks = kept ? PyList_GetSlice(original, 0, PY_SSIZE_T_MAX) : NULL;
     if (callbacks == NULL) {
-        goto error;
+        goto done;
     }
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(callbacks); i++) {
         PyObject *item = PyList_GET_ITEM(callbacks, i);
         int same = PyObject_RichCompareBool(PyTuple_GET_ITEM(item, 0), callback, Py_EQ);
-        if (same < 0) {
-            goto error;
+        if (same < 0 || (!same && PyList_Append(kept, item) < 0)) {
+            goto done;
         }
-        if (same) {
-            removed++;
-        }
-        else if (PyList_Append(kept, item) < 0) {
-            goto error;
-        }
+        removed += same;
     }
-    Py_DECREF(callbacks);
-    Py_XSETREF(self->callbacks, kept);
-    return PyLong_FromSsize_t(removed);
-error:
+    /* Comparing ran Python code. Callbacks it added to the list are kept; if
+     * the future finished meanwhile (its callbacks were scheduled) or the
+     * list was replaced, what is there now stays as it is. */
+    if (self->callbacks == original) {
+        for (Py_ssize_t i = PyList_GET_SIZE(callbacks); i < PyList_GET_SIZE(original); i++) {
+            if (PyList_Append(kept, PyList_GET_ITEM(original, i)) < 0) {
+                goto done;
+            }
+        }
+        Py_SETREF(self->callbacks, Py_NewRef(kept));
+    }
+    out = PyLong_FromSsize_t(removed);
+done:
+    Py_DECREF(original);
     Py_XDECREF(callbacks);
-    Py_DECREF(kept);
-    return NULL;
+    Py_XDECREF(kept);
+    return out;
 }
 
 /* _chain(fut): set the asyncio future fut to None as soon as this one is

@@ -68,30 +68,22 @@ transport_buffer_empty(ProtocolObject *self)
     return n == 0;
 }
 
-/* transport.write(part[skip:]); part is bytes (owner NULL: a copy of the
- * memory is made) or a slice of the bytes object owner. */
-static int
-write_rest(ProtocolObject *self, PyObject *owner, const char *ptr, size_t len, size_t skip)
+/* part[skip:] as an object for transport.write: a copy of the memory at ptr
+ * (owner NULL: the output buffer's), or the bytes object owner or a view of
+ * its tail. New reference, or NULL with an exception set. */
+static PyObject *
+rest_of(PyObject *owner, const char *ptr, size_t len, size_t skip)
 {
-    PyObject *data;
     if (owner == NULL) {
-        data = PyBytes_FromStringAndSize(ptr + skip, (Py_ssize_t)(len - skip));
+        return PyBytes_FromStringAndSize(ptr + skip, (Py_ssize_t)(len - skip));
     }
-    else if (skip == 0) {
-        data = Py_NewRef(owner);
+    if (skip == 0) {
+        return Py_NewRef(owner);
     }
-    else {
-        PyObject *view = PyMemoryView_FromObject(owner);
-        data = view ? PySequence_GetSlice(view, (Py_ssize_t)skip, (Py_ssize_t)len) : NULL;
-        Py_XDECREF(view);
-    }
-    if (data == NULL) {
-        return -1;
-    }
-    PyObject *r = PyObject_CallMethodOneArg(self->transport, self->st->str_write, data);
-    Py_DECREF(data);
-    Py_XDECREF(r);
-    return r == NULL ? -1 : 0;
+    PyObject *view = PyMemoryView_FromObject(owner);
+    PyObject *tail = view ? PySequence_GetSlice(view, (Py_ssize_t)skip, (Py_ssize_t)len) : NULL;
+    Py_XDECREF(view);
+    return tail;
 }
 #endif
 
@@ -159,7 +151,10 @@ aior_send_direct(ProtocolObject *self, const aior_cmd *cmd)
     if (sent < 0) {
         sent = 0; /* would block, or an error the transport will report */
     }
-    /* the rest, in order, to the transport */
+    /* The rest, in order, to the transport. Made into objects first: the
+     * small parts live in the output buffer, and transport.write is Python. */
+    PyObject *rest[2 * MAX_BIG_PARTS + 1];
+    int n_rest = 0, rc = 1;
     size_t skip = (size_t)sent;
     for (int k = 0; k < n_iov; k++) {
         size_t len = iov[k].iov_len;
@@ -167,14 +162,26 @@ aior_send_direct(ProtocolObject *self, const aior_cmd *cmd)
             skip -= len;
             continue;
         }
-        if (self->state != STATE_OPEN) { /* a write failed and closed us */
-            break;
+        rest[n_rest] = rest_of(owner[k], iov[k].iov_base, len, skip);
+        if (rest[n_rest] == NULL) {
+            rc = -1;
+            goto done;
         }
-        if (write_rest(self, owner[k], iov[k].iov_base, len, skip) < 0) {
-            return -1;
-        }
+        n_rest++;
         skip = 0;
     }
-    return 1;
+    for (int k = 0; k < n_rest && self->state == STATE_OPEN; k++) { /* a failed write closes us */
+        PyObject *r = PyObject_CallMethodOneArg(self->transport, self->st->str_write, rest[k]);
+        if (r == NULL) {
+            rc = -1;
+            goto done;
+        }
+        Py_DECREF(r);
+    }
+done:
+    for (int k = 0; k < n_rest; k++) {
+        Py_DECREF(rest[k]);
+    }
+    return rc;
 #endif
 }

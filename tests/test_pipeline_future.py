@@ -357,3 +357,35 @@ async def test_atomic_arguments_are_not_tracked_by_the_gc(redis_server):
         assert not gc.is_tracked(plain._args)
         assert gc.is_tracked(view._args)
         assert await pipe.execute() == [True, True]
+
+
+async def test_remove_done_callback_survives_python_code_in_comparisons():
+    fut = new()
+    calls = []
+
+    class Sneaky:
+        """A callback whose comparison adds another callback, or finishes the future."""
+
+        def __init__(self, action):
+            self.action = action
+
+        def __call__(self, f):
+            calls.append(self.action)
+
+        def __eq__(self, other):
+            if self.action == "add":
+                self.action = "added"  # once
+                fut.add_done_callback(calls.append)
+            elif self.action == "finish" and not fut.done():
+                fut.set_result(1)
+            return False
+
+        __hash__ = object.__hash__
+
+    fut.add_done_callback(Sneaky("add"))
+    assert fut.remove_done_callback(print) == 0
+    fut.add_done_callback(Sneaky("finish"))
+    assert fut.remove_done_callback(print) == 0  # the future finished while comparing
+    await asyncio.sleep(0)
+    # every callback ran once: the two Sneaky ones and the one added while comparing
+    assert sorted(map(str, calls)) == sorted(["added", "finish", str(fut)])
