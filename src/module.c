@@ -68,7 +68,6 @@ aior_exec(PyObject *module)
 
     INTERN(str_set_result, "set_result");
     INTERN(str_set_exception, "set_exception");
-    INTERN(str_exception, "exception");
     INTERN(str_create_future, "create_future");
     INTERN(str_call_soon, "call_soon");
     INTERN(str_write, "write");
@@ -207,7 +206,6 @@ aior_clear(PyObject *module)
     Py_CLEAR(st->ok_bytes);
     Py_CLEAR(st->str_set_result);
     Py_CLEAR(st->str_set_exception);
-    Py_CLEAR(st->str_exception);
     Py_CLEAR(st->str_create_future);
     Py_CLEAR(st->str_call_soon);
     Py_CLEAR(st->str_write);

@@ -48,7 +48,6 @@ typedef struct {
     /* interned method and attribute names */
     PyObject *str_set_result;
     PyObject *str_set_exception;
-    PyObject *str_exception;
     PyObject *str_create_future;
     PyObject *str_call_soon;
     PyObject *str_write;

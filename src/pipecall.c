@@ -190,7 +190,6 @@ PyType_Spec aior_PipelineCall_spec = {
  * known keywords of the usual types, a pipeline that checks no commands);
  * anything else is handed to that Python method itself. */
 
-
 static PyObject *
 PipelineRecorder_vectorcall(PipelineRecorderObject *self, PyObject *const *args, size_t nargsf,
                             PyObject *kwnames)

@@ -78,16 +78,6 @@ schedule(FutureObject *self, PyObject *callback, PyObject *context)
     return r == NULL ? -1 : 0;
 }
 
-/* Move to a final state and schedule the callbacks. The state is set
- * before anything is called. -1 if scheduling failed (the state stays). */
-static void
-clear_command(FutureObject *self)
-{
-    for (int i = 0; i < 4; i++) {
-        Py_CLEAR(self->command[i]);
-    }
-}
-
 int
 aior_future_take_command(aior_state *st, PyObject *fut, PyObject *command[4])
 {
@@ -104,21 +94,28 @@ aior_future_take_command(aior_state *st, PyObject *fut, PyObject *command[4])
     return 0;
 }
 
-/* chained.set_result(None) unless it is done (cancelled by its waiter). */
-static int
+/* chained.set_result(None) unless it is done (cancelled by its waiter).
+ * Any other failure is reported as unraisable: the callbacks still run. */
+static void
 set_chained(FutureObject *self, PyObject *chained)
 {
     PyObject *args[2] = {chained, Py_None};
     PyObject *r = PyObject_VectorcallMethod(self->st->str_set_result, args,
                                             2 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
-    if (r == NULL && PyErr_ExceptionMatches(self->st->InvalidStateError)) {
-        PyErr_Clear();
-        return 0;
+    if (r != NULL) {
+        Py_DECREF(r);
     }
-    Py_XDECREF(r);
-    return r == NULL ? -1 : 0;
+    else if (PyErr_ExceptionMatches(self->st->InvalidStateError)) {
+        PyErr_Clear();
+    }
+    else {
+        PyErr_WriteUnraisable(chained);
+    }
 }
 
+/* Move to a final state, then wake what waits: the chained future at once,
+ * the callbacks through the loop. The state is final before anything is
+ * called. -1 if scheduling a callback failed (the state stays). */
 static int
 finish(FutureObject *self, int state, PyObject *value)
 {
@@ -126,14 +123,14 @@ finish(FutureObject *self, int state, PyObject *value)
     Py_XSETREF(self->value, Py_XNewRef(value));
     PyObject *callbacks = self->callbacks, *chained = self->chained;
     self->callbacks = self->chained = NULL;
-    int rc = 0;
     if (chained != NULL) {
-        rc = set_chained(self, chained);
+        set_chained(self, chained);
         Py_DECREF(chained);
     }
     if (callbacks == NULL) {
-        return rc;
+        return 0;
     }
+    int rc = 0;
     for (Py_ssize_t i = 0; rc == 0 && i < PyList_GET_SIZE(callbacks); i++) {
         PyObject *item = PyList_GET_ITEM(callbacks, i);
         rc = schedule(self, PyTuple_GET_ITEM(item, 0), PyTuple_GET_ITEM(item, 1));
@@ -268,7 +265,10 @@ Future_set_exception(FutureObject *self, PyObject *exception)
         exc = Py_NewRef(exception);
     }
     PyObject *out = NULL;
-    if (!PyExceptionInstance_Check(exc)) {
+    if (self->state != PENDING) { /* the exception's __init__ finished us */
+        invalid_state(self, "invalid state");
+    }
+    else if (!PyExceptionInstance_Check(exc)) {
         PyErr_SetString(PyExc_TypeError, "invalid exception object");
     }
     else if (PyErr_GivenExceptionMatches(exc, PyExc_StopIteration)) {
@@ -363,7 +363,8 @@ static PyObject *
 Future_chain(FutureObject *self, PyObject *fut)
 {
     if (self->state != PENDING) {
-        return set_chained(self, fut) < 0 ? NULL : Py_NewRef(Py_None);
+        set_chained(self, fut);
+        Py_RETURN_NONE;
     }
     if (self->chained != NULL) {
         PyErr_SetString(PyExc_RuntimeError, "PipelineFuture._chain(): already chained");
@@ -477,7 +478,9 @@ Future_clear(FutureObject *self)
     Py_CLEAR(self->value);
     Py_CLEAR(self->callbacks);
     Py_CLEAR(self->chained);
-    clear_command(self);
+    for (int i = 0; i < 4; i++) {
+        Py_CLEAR(self->command[i]);
+    }
     return 0;
 }
 

@@ -101,21 +101,6 @@ aior_resolve(ProtocolObject *self, PyObject *fut, PyObject *method, PyObject *va
     PyErr_WriteUnraisable(fut);
 }
 
-/* fut.set_exception(exc); for a quiet waiter (a pipeline's placeholder,
- * whose errors execute() reports) also mark the exception retrieved. */
-void
-aior_resolve_exception(ProtocolObject *self, const waiter *w, PyObject *exc)
-{
-    aior_resolve(self, w->fut, self->st->str_set_exception, exc);
-    if (w->quiet && !Py_IS_TYPE(w->fut, self->st->PipelineFuture_type)) {
-        PyObject *r = PyObject_CallMethodNoArgs(w->fut, self->st->str_exception);
-        if (r == NULL) {
-            PyErr_Clear(); /* cancelled: nothing to mark */
-        }
-        Py_XDECREF(r);
-    }
-}
-
 /* Fail every pending waiter with exc_type(message). The FIFO is detached
  * first, so Python code run by set_exception sees an empty, closed
  * connection. */
@@ -137,7 +122,7 @@ fail_all(ProtocolObject *self, PyObject *exc_type, PyObject *message, PyObject *
             if (cause != NULL && cause != Py_None) {
                 PyException_SetCause(exc, Py_NewRef(cause)); /* steals */
             }
-            aior_resolve_exception(self, &w, exc);
+            aior_resolve(self, w.fut, self->st->str_set_exception, exc);
             Py_DECREF(exc);
         }
         aior_waiter_release(&w);
@@ -339,8 +324,6 @@ PyDoc_STRVAR(Protocol_execute__doc__,
 "convert, if given, is called with a non-error reply and its result (or\n"
 "exception) becomes the future's.");
 
-/* Encode one command and queue n_replies waiters for it (one future each).
- * Returns the future (n_replies == 1) or a tuple of them. */
 /* Write a command with big bytes arguments (AIOR_BIG_ARG or more): each is
  * handed to the transport as it is (bytes are immutable, and a socket that
  * takes it at once means no copy at all), the rest goes through the output
@@ -396,9 +379,10 @@ write_scattered(ProtocolObject *self, const aior_cmd *cmd)
     return 0;
 }
 
-/* Queue one command expecting n_replies replies: a future per reply (a
- * tuple of them if several; given instead of created by _execute_batch, with
- * n_replies 1, and then its errors are marked retrieved: quiet). */
+/* Encode one command and queue n_replies waiters for it: a future per
+ * reply, returned as it is (n_replies == 1) or as a tuple of them. given:
+ * the future to use instead of creating one (_execute_batch's placeholder,
+ * n_replies 1). */
 static PyObject *
 queue_command(ProtocolObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *encoding,
               PyObject *convert, Py_ssize_t n_replies, int forced_kind, PyObject *given)
@@ -475,7 +459,7 @@ queue_command(ProtocolObject *self, PyObject *const *args, Py_ssize_t nargs, PyO
     if (dst == NULL || ring_reserve(self, (size_t)n_replies) < 0) {
         goto error;
     }
-    waiter w = {NULL, Py_XNewRef(encoding), NULL, Py_XNewRef(convert), kind, given != NULL};
+    waiter w = {NULL, Py_XNewRef(encoding), NULL, Py_XNewRef(convert), kind};
     /* A SELECT inside MULTI only changes db when EXEC runs it. */
     switch (w.kind) {
     case KIND_MULTI:
@@ -711,8 +695,7 @@ Protocol_execute_batch(ProtocolObject *self, PyObject *commands)
         }
         else { /* this command is not sent: its future says why */
             PyObject *exc = aior_fetch_exception();
-            waiter w = {fut, NULL, NULL, NULL, KIND_PLAIN, 1};
-            aior_resolve_exception(self, &w, exc);
+            aior_resolve(self, fut, st->str_set_exception, exc);
             Py_XDECREF(exc);
         }
         Py_DECREF(fut);
@@ -814,12 +797,12 @@ aior_on_reply(ProtocolObject *self, waiter *w, char type, PyObject *reply)
     if (reply == NULL) {
         /* building this reply failed (a decode error): its caller gets it */
         PyObject *exc = aior_fetch_exception();
-        aior_resolve_exception(self, w, exc);
+        aior_resolve(self, w->fut, st->str_set_exception, exc);
         Py_XDECREF(exc);
         return;
     }
     if (failed) {
-        aior_resolve_exception(self, w, reply);
+        aior_resolve(self, w->fut, st->str_set_exception, reply);
         return;
     }
     if (w->kind == KIND_PUBSUB_ACK) {
@@ -832,7 +815,7 @@ aior_on_reply(ProtocolObject *self, waiter *w, char type, PyObject *reply)
     PyObject *converted = PyObject_CallOneArg(w->convert, reply);
     if (converted == NULL) {
         PyObject *exc = aior_fetch_exception();
-        aior_resolve_exception(self, w, exc);
+        aior_resolve(self, w->fut, st->str_set_exception, exc);
         Py_XDECREF(exc);
         return;
     }
@@ -1100,7 +1083,6 @@ static PyObject *
 Protocol_connection_lost(ProtocolObject *self, PyObject *exc)
 {
     Py_CLEAR(self->transport); /* the transport is done: nothing to close */
-    self->sock_fd = -1;
     aior_close_with(self, self->st->ConnectionClosedError,
                exc == Py_None ? "Connection closed by server" : "Connection lost", exc);
     Py_RETURN_NONE;

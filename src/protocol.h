@@ -28,7 +28,6 @@ typedef struct {
     PyObject *arg;      /* the db a SELECT (or an EXEC running one) switches to */
     PyObject *convert;  /* called with a non-error reply; its result is the result */
     int kind;
-    int quiet;          /* a pipeline's placeholder: mark its exception retrieved */
 } waiter;
 
 typedef struct {
@@ -75,7 +74,6 @@ char *aior_out_reserve(ProtocolObject *self, size_t n);
 waiter aior_ring_pop(ProtocolObject *self);
 void aior_waiter_release(waiter *w);
 void aior_resolve(ProtocolObject *self, PyObject *fut, PyObject *method, PyObject *value);
-void aior_resolve_exception(ProtocolObject *self, const waiter *w, PyObject *exc);
 void aior_close_with(ProtocolObject *self, PyObject *exc_type, const char *message,
                      PyObject *cause);
 void aior_protocol_failed(ProtocolObject *self);

@@ -389,3 +389,16 @@ async def test_remove_done_callback_survives_python_code_in_comparisons():
     await asyncio.sleep(0)
     # every callback ran once: the two Sneaky ones and the one added while comparing
     assert sorted(map(str, calls)) == sorted(["added", "finish", str(fut)])
+
+
+async def test_set_exception_whose_class_finishes_the_future():
+    fut = new()
+
+    class Meddling(Exception):
+        def __init__(self):
+            super().__init__()
+            fut.set_result("first")  # the future is done before set_exception goes on
+
+    with pytest.raises(asyncio.InvalidStateError):
+        fut.set_exception(Meddling)
+    assert fut.result() == "first"

@@ -51,11 +51,10 @@ def _nothing():
 
 
 def _set_exception(fut, exc):
-    """Fail ``fut`` (if still pending) and mark the exception retrieved:
-    the error is reported by ``execute()``; nobody has to await ``fut``."""
+    """Fail the placeholder ``fut`` if still pending (a PipelineFuture never
+    logs an exception nobody retrieved: ``execute()`` reports it)."""
     if not fut.done():
         fut.set_exception(exc)
-        fut.exception()
 
 
 def _set_result(fut, value):
@@ -405,10 +404,8 @@ class Pipeline:
                 _set_exception(fut, exc)
 
     def _gather(self, return_exceptions):
-        try:  # the usual case: every command succeeded
-            return [fut.result() for fut in self._results]
-        except BaseException:  # noqa: BLE001  (a failed or cancelled one: sorted out below)
-            pass
+        """The results when some command failed (or was turned into a task):
+        the usual case is _core.results_of() in _wait()."""
         results = []
         errors = []
         for fut in self._results:
