@@ -379,20 +379,25 @@ def build_report(s, results, clients, info, notes, skipped, rb_lines, args, meta
           "reply's bytes objects (`marshal.loads` of a list of as many, nothing parsed or "
           "received; for HGETALL its keys and values, the dict is more). The fastest peer's "
           "time per call divided by the least time in its conditions (its server time plus "
-          "making the objects) is the most any client can be faster than that peer:")
+          "making the objects) is the most any client can be faster than that peer. The "
+          "server's time per call moves by a quarter between runs minutes apart, so the last "
+          "column puts the peer's server time in place of ours: what ours ÷ it would be had "
+          "the server been as fast during both:")
         p("")
         p("| workload | loop | making the objects, µs | ours: µs per call (server µs) | "
           "fastest peer: µs per call (server µs) | the most any client can be "
-          "faster than it | ours ÷ it |")
-        p("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
+          "faster than it | ours ÷ it | ours ÷ it at its server time |")
+        p("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
         for w, loop, build_us, ours, peer, peer_t in wb:
+            most, vs, same, peer_cell = "–", "–", "–", "–"
             if peer and peer_t[0] and peer_t[1] is not None:
                 most = f"{peer_t[0] / (peer_t[1] + build_us):.2f}×"
                 vs = f"{peer_t[0] / ours[0]:.2f}×" if ours[0] else "–"
+                r = at_same_server_time(ours, peer_t)
+                same = f"{r:.2f}×" if r else "–"
                 peer_cell = f"{HEADERS.get(peer, peer)}: {call_cell(peer_t)}"
-            else:
-                most, vs, peer_cell = "–", "–", "–"
-            p(f"| {lab[w]} | {loop} | {build_us:.0f} | {call_cell(ours)} | {peer_cell} | {most} | {vs} |")
+            p(f"| {lab[w]} | {loop} | {build_us:.0f} | {call_cell(ours)} | {peer_cell} | {most} "
+              f"| {vs} | {same} |")
         p("")
 
     p("Clients:")
@@ -444,6 +449,16 @@ def w4_bounds(results):
             rows.append((w, loop, per_call(build), timing(ours), best[1],
                          timing(best[1]) if best[1] else None))
     return rows
+
+
+def at_same_server_time(ours, peer):
+    """Ours ÷ the peer had the server spent the peer's time per call during our
+    runs too: each timing is (µs per call, server µs per call); None when a
+    figure is missing."""
+    (us, server), (peer_us, peer_server) = ours, peer
+    if not us or not peer_us or server is None or peer_server is None:
+        return None
+    return peer_us / (us - server + peer_server)
 
 
 def call_cell(timing):

@@ -85,3 +85,21 @@ def test_bench_quick_runs(tmp_path):
             assert cell == "–", row
         else:
             assert FIGURE.match(cell.split(" (")[0]), f"{name}: no floor figure: {row!r}"
+
+
+def test_w4_ratio_at_the_peers_server_time():
+    """The W4 bound table's last column: the peer's µs per call over ours with
+    our server time replaced by the peer's (arithmetic only, no server)."""
+    sys.path.insert(0, os.path.join(ROOT, "bench"))
+    try:
+        import run
+    finally:
+        sys.path.remove(os.path.join(ROOT, "bench"))
+    # ours 900 µs of which the server 550; the peer 1000 of which the server 400:
+    # at the peer's server time ours would take 900 - 550 + 400 = 750 µs
+    assert run.at_same_server_time((900.0, 550.0), (1000.0, 400.0)) == pytest.approx(1000 / 750)
+    # the same server time: the plain ratio
+    assert run.at_same_server_time((800.0, 400.0), (1000.0, 400.0)) == pytest.approx(1.25)
+    # a missing figure gives no ratio rather than a made-up one
+    assert run.at_same_server_time((800.0, None), (1000.0, 400.0)) is None
+    assert run.at_same_server_time((None, None), (1000.0, 400.0)) is None
