@@ -451,6 +451,16 @@ def w4_bounds(results):
     return rows
 
 
+def cpu_list(cpus):
+    return ",".join(str(c) for c in sorted(cpus))
+
+
+def pin_note(pinned):
+    if not pinned:
+        return "not pinned to CPUs; "
+    return f"redis-server pinned to CPU {cpu_list(pinned[0])}, the clients to CPU {cpu_list(pinned[1])}; "
+
+
 def at_same_server_time(ours, peer):
     """Ours ÷ the peer had the server spent the peer's time per call during our
     runs too: each timing is (µs per call, server µs per call); None when a
@@ -542,6 +552,8 @@ def main():
     ap.add_argument("--setup", action="store_true",
                     help="(re)create every peer virtualenv first, even those already there or that failed")
     ap.add_argument("--setup-only", action="store_true", help="(re)create the virtualenvs and stop")
+    ap.add_argument("--no-pin", action="store_true",
+                    help="do not pin redis-server to the first CPU and the clients to the others")
     ap.add_argument("--no-setup", action="store_true",
                     help="never create virtualenvs (peers without one are skipped)")
     ap.add_argument("--p-runs", type=int, default=3,
@@ -607,8 +619,12 @@ def main():
     info = {}
     rb_lines = {}
     failed_ours = False
-    with C.redis_server(args.redis_server) as address:
+    pinned = None if args.no_pin else C.split_cpus()
+    with C.redis_server(args.redis_server, cpus=pinned and pinned[0]) as address:
         host, port = address
+        if pinned:  # every client (a child of this process) runs on the other CPUs
+            os.sched_setaffinity(0, pinned[1])
+            print(f"redis-server on CPU {cpu_list(pinned[0])}, the clients on CPU {cpu_list(pinned[1])}")
         print(f"filling the server ({'quick' if args.quick else 'full'} sizes) ...", flush=True)
         C.populate(address, s)
         names = list(runners)
@@ -690,7 +706,7 @@ def main():
     head = (f"`{shlex.join(['python', 'bench/run.py', *sys.argv[1:]])}` on {when}: "
             f"{C.describe_machine()}; "
             f"redis-server {srv}; aioredis at commit {git_describe()}; "
-            f"{reps} repetitions, whole run {elapsed / 60:.1f} min.\n\n")
+            f"{pin_note(pinned)}{reps} repetitions, whole run {elapsed / 60:.1f} min.\n\n")
     notes = []
     if args.quick:
         notes.append("(--quick: tiny workloads, for checking that the script runs; "
