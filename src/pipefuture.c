@@ -33,6 +33,9 @@ typedef struct {
     aior_state *st;
     PyObject *loop;
     PyObject *value;      /* the result, the exception or the cancel message */
+    PyObject *tb;         /* the exception's traceback when it was set (or NULL):
+                           * raised with it each time, as asyncio does, so
+                           * its traceback does not grow with every raise */
     PyObject *callbacks;  /* NULL or a list of (callback, context) tuples */
     PyObject *chained;    /* NULL or an asyncio future set (to None) at once when done */
     /* the buffered command (command, args tuple, encoding, convert) until
@@ -54,6 +57,7 @@ aior_future_new(aior_state *st, PyObject *loop, PyObject *const command[4])
     self->st = st;
     self->loop = Py_NewRef(loop);
     self->value = NULL;
+    self->tb = NULL;
     self->callbacks = NULL;
     self->chained = NULL;
     self->weakreflist = NULL;
@@ -94,6 +98,28 @@ aior_future_take_command(aior_state *st, PyObject *fut, PyObject *command[4])
     return 0;
 }
 
+/* _take_command(): (command, args, encoding, convert), moved out: the
+ * Python senders (MULTI/EXEC, a connection without _execute_batch) do not
+ * keep a sent command's arguments alive, as _execute_batch does not. */
+static PyObject *
+Future_take_command(FutureObject *self, PyObject *Py_UNUSED(ignored))
+{
+    PyObject *command[4];
+    if (aior_future_take_command(self->st, (PyObject *)self, command) < 0) {
+        return NULL;
+    }
+    PyObject *out = PyTuple_New(4);
+    for (int i = 0; i < 4; i++) {
+        if (out != NULL) {
+            PyTuple_SET_ITEM(out, i, command[i]); /* steals */
+        }
+        else {
+            Py_DECREF(command[i]);
+        }
+    }
+    return out;
+}
+
 /* chained.set_result(None) unless it is done (cancelled by its waiter).
  * Any other failure is reported as unraisable: the callbacks still run. */
 static void
@@ -121,6 +147,9 @@ finish(FutureObject *self, int state, PyObject *value)
 {
     self->state = (unsigned char)state;
     Py_XSETREF(self->value, Py_XNewRef(value));
+    if (state == HAS_EXCEPTION && PyExceptionInstance_Check(value)) {
+        Py_XSETREF(self->tb, PyException_GetTraceback(value));
+    }
     PyObject *callbacks = self->callbacks, *chained = self->chained;
     self->callbacks = self->chained = NULL;
     if (chained != NULL) {
@@ -183,7 +212,10 @@ Future_result(FutureObject *self, PyObject *Py_UNUSED(ignored))
     case HAS_RESULT:
         return Py_NewRef(self->value);
     case HAS_EXCEPTION:
-        PyErr_SetObject((PyObject *)Py_TYPE(self->value), self->value);
+        if (!PyExceptionInstance_Check(self->value) ||
+            PyException_SetTraceback(self->value, self->tb ? self->tb : Py_None) == 0) {
+            PyErr_SetObject((PyObject *)Py_TYPE(self->value), self->value);
+        }
         return NULL;
     case CANCELLED:
         return raise_cancelled(self);
@@ -463,6 +495,7 @@ Future_traverse(FutureObject *self, visitproc visit, void *arg)
     Py_VISIT(Py_TYPE(self));
     Py_VISIT(self->loop);
     Py_VISIT(self->value);
+    Py_VISIT(self->tb);
     Py_VISIT(self->callbacks);
     Py_VISIT(self->chained);
     for (int i = 0; i < 4; i++) {
@@ -476,6 +509,7 @@ Future_clear(FutureObject *self)
 {
     Py_CLEAR(self->loop);
     Py_CLEAR(self->value);
+    Py_CLEAR(self->tb);
     Py_CLEAR(self->callbacks);
     Py_CLEAR(self->chained);
     for (int i = 0; i < 4; i++) {
@@ -511,6 +545,7 @@ static PyMethodDef Future_methods[] = {
     {"get_loop", (PyCFunction)Future_get_loop, METH_NOARGS, NULL},
     {"_make_cancelled_error", (PyCFunction)Future_make_cancelled_error, METH_NOARGS, NULL},
     {"_chain", (PyCFunction)Future_chain, METH_O, NULL},
+    {"_take_command", (PyCFunction)Future_take_command, METH_NOARGS, NULL},
     {"__class_getitem__", Py_GenericAlias, METH_O | METH_CLASS, NULL},
     {NULL, NULL, 0, NULL},
 };

@@ -11,7 +11,8 @@ import weakref
 import pytest
 from helpers import client, key_maker
 
-from aioredis import PipelineError, ReplyError, _core
+from aioredis import PipelineError, Redis, ReplyError, _core
+from aioredis.commands.pipeline import Pipeline
 
 key = key_maker("aioredis-test:pfut")
 PipelineFuture = _core.PipelineFuture
@@ -57,6 +58,35 @@ async def test_result_and_exception():
     with pytest.raises(ValueError, match="boom") as info:
         err.result()
     assert info.value is exc
+
+
+async def test_raising_again_does_not_grow_the_traceback():
+    # as asyncio's (Python) Future: each raise starts from the traceback the
+    # exception had when it was set, so awaiting a failed placeholder twice
+    # does not chain frames (and keep them alive) on the exception
+    fut = new()
+    fut.set_exception(ValueError("x"))
+    assert [_raise_len(fut) for _ in range(3)] == [1, 1, 1]
+    assert await asyncio.gather(fut, fut, return_exceptions=True) == [fut.exception()] * 2
+    assert _raise_len(fut) == 1
+    try:
+        raise KeyError("raised before set")
+    except KeyError as exc:
+        fut = new()
+        fut.set_exception(exc)
+    assert [_raise_len(fut) for _ in range(3)] == [2, 2, 2]  # its own frame is kept
+
+
+def _raise_len(fut):
+    """Frames in the traceback of fut.result()'s exception."""
+    try:
+        fut.result()
+    except Exception as exc:  # noqa: BLE001
+        tb, n = exc.__traceback__, 0
+        while tb is not None:
+            tb, n = tb.tb_next, n + 1
+        return n
+    raise AssertionError("result() did not raise")
 
 
 async def test_set_exception_forms():
@@ -266,6 +296,25 @@ async def test_holds_its_command_until_sent(redis_server):
         assert await pipe.execute() == [True, "v"]
         for f in (fut, slow):  # sent: the arguments are not kept
             assert (f._command, f._args, f._encoding, f._convert) == (None,) * 4
+
+
+async def test_python_senders_release_the_commands(redis_server):
+    # MULTI/EXEC and a connection without _execute_batch take each command
+    # out of its placeholder too: a sent value is not kept by the pipeline
+    class Wrapped:  # anything with execute() (command by command)
+        def __init__(self, conn):
+            self.execute = conn.execute
+
+    async with client(redis_server) as redis:
+        k = key("r")
+        for pipe in (redis.multi_exec(), Pipeline(Wrapped(redis.connection), Redis)):
+            futs = [pipe.set(k, "v"), pipe.get(k, encoding="utf-8")]
+            assert futs[0]._args == (k, "v")
+            assert await pipe.execute() == [True, "v"]
+            for f in futs:
+                assert (f._command, f._args, f._encoding, f._convert) == (None,) * 4
+            with pytest.raises(TypeError, match="holding a command"):
+                f._take_command()  # taken once
 
 
 async def test_command_and_args_go_together():

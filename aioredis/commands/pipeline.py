@@ -81,9 +81,10 @@ def _decode(value, encoding):
 
 
 def _buffered(placeholders):
-    """(placeholder, command, args, encoding, convert) of each buffered command."""
+    """(placeholder, command, args, encoding, convert) of each buffered
+    command, moved out of its placeholder (which then holds no arguments)."""
     for fut in placeholders:
-        yield fut, fut._command, fut._args, fut._encoding, fut._convert
+        yield (fut, *fut._take_command())
 
 
 def _command_name(command):
