@@ -234,6 +234,29 @@ def w4_mget_keys(s):
     return [b"w4:k:%d" % i for i in range(s["w4_mget"])]
 
 
+def w4_list_items(s):
+    return [b"item-%011d" % i for i in range(s["w4_list"])]  # 16 bytes each
+
+
+def w4_hash_pairs(s):
+    """field, value, field, value, ... (16-byte fields and values)."""
+    pairs = []
+    for i in range(s["w4_hash"]):
+        pairs += [b"field-%010d" % i, VALUE]
+    return pairs
+
+
+def w4_replies(s):
+    """Each W4 reply as the server sends it (RESP2): an array of bulk
+    strings, the same bytes as a command of those arguments. HGETALL's field
+    order is the server's own; its length is the same."""
+    return {
+        "W4-LRANGE": _encode(w4_list_items(s)),
+        "W4-HGETALL": _encode(w4_hash_pairs(s)),
+        "W4-MGET": _encode([VALUE] * s["w4_mget"]),
+    }
+
+
 W4_LIST = b"w4:list"
 W4_HASH = b"w4:hash"
 W5_KEY = b"w5:big"
@@ -248,12 +271,10 @@ def populate(address, s):
         r.call("FLUSHALL")
         cmds = [("SET", k, VALUE) for k in w2_keys(s)]
         cmds += [("SET", k, VALUE) for k in w4_mget_keys(s)]
-        items = [b"item-%011d" % i for i in range(s["w4_list"])]  # 16 bytes each
+        items = w4_list_items(s)
         for i in range(0, len(items), 1000):
             cmds.append(("RPUSH", W4_LIST, *items[i:i + 1000]))
-        fields = []
-        for i in range(s["w4_hash"]):
-            fields += [b"field-%010d" % i, VALUE]  # 16-byte fields and values
+        fields = w4_hash_pairs(s)
         for i in range(0, len(fields), 2000):
             cmds.append(("HSET", W4_HASH, *fields[i:i + 2000]))
         cmds.append(("SET", W5_KEY, b"x" * s["w5_size"]))

@@ -29,7 +29,7 @@ import time
 import _common as C
 
 CLIENTS = ("ours", "ours-uvloop", "redis-py", "aioredis-1.3.1", "aioredis-1.3.1-uvloop",
-           "coredis", "glide", "asyncio-floor")
+           "coredis", "glide", "asyncio-floor", "asyncio-floor-uvloop")
 
 
 class Skip(Exception):
@@ -238,8 +238,8 @@ class _ByteCounter(asyncio.BufferedProtocol):
     """Counts the bytes received into one reused buffer; resolves each
     request's future once the total reaches its mark (requests in order)."""
 
-    def __init__(self):
-        self.buf = bytearray(256 * 1024)
+    def __init__(self, size=256 * 1024):
+        self.buf = bytearray(size)
         self.received = 0
         self.expected = 0
         self.marks = collections.deque()  # (total to reach, future), in request order
@@ -276,7 +276,13 @@ class AsyncioFloor:
     connection; each command pre-encoded (cached), written at once, and its
     reply not parsed but counted: the reply lengths of these workloads are
     known in advance (+OK, a bulk of the value set). No library does less
-    per command on this loop, so its figures bound what any can reach."""
+    per command on this loop, so its figures bound what any can reach.
+
+    W4 the same way: the replies' lengths are known from what the server
+    was filled with (C.w4_replies), and the workload gets a stand-in of the
+    reply's length, nothing parsed or made: bench/run.py adds the cost of
+    making the objects to this round trip (see w4_make_costs). Runs on
+    uvloop as "asyncio-floor-uvloop"."""
 
     def __init__(self, address, s):
         self.address, self.s = address, s
@@ -286,8 +292,32 @@ class AsyncioFloor:
     async def open(self):
         loop = asyncio.get_running_loop()
         host, port = self.address
-        _, self.p = await loop.create_connection(_ByteCounter, host, port)
+        lengths = {w: len(reply) for w, reply in C.w4_replies(self.s).items()}
+        size = max(256 * 1024, *lengths.values())  # a whole W4 reply fits in one read
+        _, self.p = await loop.create_connection(lambda: _ByteCounter(size), host, port)
+        self.w4 = {  # method -> (command, reply length, stand-in reply)
+            "lrange": (C._encode((b"LRANGE", C.W4_LIST, 0, -1)), lengths["W4-LRANGE"],
+                       [None] * self.s["w4_list"]),
+            "hgetall": (C._encode((b"HGETALL", C.W4_HASH)), lengths["W4-HGETALL"],
+                        dict.fromkeys(range(self.s["w4_hash"]))),
+            "mget": (C._encode((b"MGET", *C.w4_mget_keys(self.s))), lengths["W4-MGET"],
+                     [C.VALUE] * self.s["w4_mget"]),
+        }
         self.info = "minimal asyncio.BufferedProtocol, pre-encoded commands, replies counted by length"
+
+    async def _w4(self, method):
+        cmd, n, stand_in = self.w4[method]
+        await self.p.request(cmd, n)
+        return stand_in
+
+    def lrange(self, key):
+        return self._w4("lrange")
+
+    def hgetall(self, key):
+        return self._w4("hgetall")
+
+    def mget(self, keys):
+        return self._w4("mget")
 
     def _cmd(self, *args):
         data = self.encoded.get(args)
@@ -550,36 +580,57 @@ def cmd_parser(args):
         times = P.bench(readers + [("floor", floor)], pieces, args.runs)
         for rname, t in times.items():
             out[f"{name}:{rname}"] = n_items / t
-    out.update(w4_build_floors(s))
+    out.update(w4_make_costs(s, readers))
     return {"info": info, "results": out}
 
 
-def w4_build_floors(s):
-    """Calls per second of making (and dropping) the bytes objects of each W4
-    reply with marshal.loads, nothing parsed or received: what every client
-    spends at least, on top of the server's time, for one call."""
+def w4_make_costs(s, readers):
+    """Calls per second of making each W4 reply's objects (timed without
+    dropping them: a client can drop the previous reply while the server
+    works), three ways: marshal.loads of the finished reply (nothing
+    parsed, no bytes received) and each reader given the reply's bytes at
+    once (HGETALL's as a RESP3 map, so that the reader makes the dict
+    itself, as a client converting the RESP2 array in C does). bench/run.py
+    takes the fastest as what every client spends at least, after the
+    round trip."""
     import marshal
 
     def fresh(i, prefix):  # distinct 16-byte objects, as a reply has
         return b"%s%0*d" % (prefix, 16 - len(prefix), i)
 
-    # HGETALL: its keys and values only; building the dict from them is more
-    # (and marshal builds a dict without presizing it, which is no floor)
-    shapes = {
+    finished = {
         "W4-LRANGE": [fresh(i, b"item-") for i in range(s["w4_list"])],
-        "W4-HGETALL": [fresh(i, p) for i in range(s["w4_hash"]) for p in (b"field-", b"v")],
+        "W4-HGETALL": {fresh(i, b"field-"): fresh(i, b"v") for i in range(s["w4_hash"])},
         "W4-MGET": [fresh(i, b"val-") for i in range(s["w4_mget"])],
     }
+    wire = C.w4_replies(s)
+    # the same bulk strings under a map header: "*<2n>" becomes "%<n>"
+    head, body = wire["W4-HGETALL"].split(b"\r\n", 1)
+    wire["W4-HGETALL"] = b"%%%d\r\n" % (int(head[1:]) // 2) + body
+
+    def by_reader(cls, data):
+        def make():
+            r = cls()
+            r.feed(data)
+            return r.gets()
+        return make
+
     out = {}
-    for w, obj in shapes.items():
-        blob, loads = marshal.dumps(obj), marshal.loads
-        best = float("inf")
-        for _ in range(7):
-            t = time.perf_counter()
-            for _ in range(20):
-                loads(blob)  # made and dropped, like a reply the caller discards
-            best = min(best, (time.perf_counter() - t) / 20)
-        out[f"B-{w}:build"] = 1 / best
+    for w, obj in finished.items():
+        blob = marshal.dumps(obj)
+        ways = [("marshal", lambda blob=blob: marshal.loads(blob))]
+        ways += [(name, by_reader(cls, wire[w])) for name, cls in readers]
+        for how, make in ways:
+            best = float("inf")
+            for _ in range(7):
+                spent = 0.0
+                for _ in range(20):
+                    t = time.perf_counter()
+                    reply = make()
+                    spent += time.perf_counter() - t
+                    del reply  # dropped outside the timing
+                best = min(best, spent / 20)
+            out[f"B-{w}:{how}"] = 1 / best
     return out
 
 

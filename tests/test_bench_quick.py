@@ -50,7 +50,8 @@ def test_bench_quick_runs(tmp_path):
     env = dict(os.environ, AIOREDIS_BENCH_VENVS=str(venvs))
     env.pop("PYTHONPATH", None)
     proc = subprocess.run(
-        [sys.executable, RUN, "--quick", "--clients", "ours,ours-uvloop,redis-py,asyncio-floor"],
+        [sys.executable, RUN, "--quick",
+         "--clients", "ours,ours-uvloop,redis-py,asyncio-floor,asyncio-floor-uvloop"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
     )
     out = proc.stdout
@@ -69,37 +70,48 @@ def test_bench_quick_runs(tmp_path):
     assert re.search(r"^- redis-py\+hiredis: .*not set up", out, re.M), out
     assert list(venvs.iterdir()) == []
     assert "Targets" in out
-    # what bounds W4: the server's time per call and the cost of making the objects
-    bound = r"\| W4 (LRANGE|HGETALL|MGET) .*\| {} \| \d+ \| \d+ \(\d+\) \|"
+    # what bounds W4: the round trip beyond the server, making the objects, ours
+    bound = r"\| W4 (LRANGE|HGETALL|MGET) .*\| {} \| \d+ \| \d+ \((marshal|ours|hiredis)\) \| \d+ \(\d+\) \|"
     assert len([ln for ln in lines if re.match(bound.format("asyncio"), ln)]) == 3, out
     # on uvloop too when it is installed (ours-uvloop ran)
     uvloop_ran = "ours-uvloop: skipped" not in out
     assert len([ln for ln in lines if re.match(bound.format("uvloop"), ln)]) == (3 if uvloop_ran else 0), out
-    # the asyncio floor ran the workloads it can count, and only those
+    # the floor ran every workload
     floor_col = lines[[i for i, ln in enumerate(lines) if ln.startswith("| workload |")][0]].split("|")
-    col = [c.strip() for c in floor_col].index("asyncio floor (no client)")
-    for name in ("W1", "W2", "W3", "W5", "W4 LRANGE"):
+    col = [c.strip() for c in floor_col].index("floor (no client)")
+    for name in ("W1", "W2", "W3", "W4 LRANGE", "W4 HGETALL", "W4 MGET", "W5"):
         row = next(ln for ln in lines if re.match(ROWS[name], ln))
         cell = row.split("|")[col].strip()
-        if name.startswith("W4"):
-            assert cell == "–", row
-        else:
-            assert FIGURE.match(cell.split(" (")[0]), f"{name}: no floor figure: {row!r}"
+        assert FIGURE.match(cell.split(" (")[0]), f"{name}: no floor figure: {row!r}"
 
 
-def test_w4_ratio_at_the_peers_server_time():
-    """The W4 bound table's last column: the peer's µs per call over ours with
-    our server time replaced by the peer's (arithmetic only, no server)."""
+def _import_run():
     sys.path.insert(0, os.path.join(ROOT, "bench"))
     try:
         import run
     finally:
         sys.path.remove(os.path.join(ROOT, "bench"))
-    # ours 900 µs of which the server 550; the peer 1000 of which the server 400:
-    # at the peer's server time ours would take 900 - 550 + 400 = 750 µs
-    assert run.at_same_server_time((900.0, 550.0), (1000.0, 400.0)) == pytest.approx(1000 / 750)
-    # the same server time: the plain ratio
-    assert run.at_same_server_time((800.0, 400.0), (1000.0, 400.0)) == pytest.approx(1.25)
-    # a missing figure gives no ratio rather than a made-up one
-    assert run.at_same_server_time((800.0, None), (1000.0, 400.0)) is None
-    assert run.at_same_server_time((None, None), (1000.0, 400.0)) is None
+    return run
+
+
+def test_w4_least_time_and_the_most_any_client_can_reach():
+    """The W4 bound: server, then the round trip beyond it, then making the
+    objects; a client's time over that sum (arithmetic only, no server)."""
+    run = _import_run()
+    assert run.least_time(400.0, 120.0, 110.0) == pytest.approx(630.0)
+    # a peer at 945 µs per call while the server spent 400 of them: 945 / 630
+    assert run.least_ratio((945.0, 400.0), 120.0, 110.0) == pytest.approx(1.5)
+    # a missing figure gives no bound rather than a made-up one
+    assert run.least_time(None, 120.0, 110.0) is None
+    assert run.least_ratio((945.0, None), 120.0, 110.0) is None
+    assert run.least_ratio((None, 400.0), 120.0, 110.0) is None
+
+
+def test_verdict_says_bounded_only_when_even_the_bound_is_short():
+    run = _import_run()
+    assert run.verdict(1.31, 1.3, ">=", 1.25) == "yes"
+    assert run.verdict(1.2, 1.3, ">=", 1.25) == "**no**: bounded"
+    assert run.verdict(1.2, 1.3, ">=", 1.4) == "**no**"
+    assert run.verdict(1.2, 1.3, ">=", None) == "**no**"
+    assert run.verdict(1.0, 1.3, "<", None) == "yes"
+    assert run.verdict(1.4, 1.3, "<", 1.2) == "**no**"
