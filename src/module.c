@@ -71,6 +71,7 @@ aior_exec(PyObject *module)
     INTERN(str_create_future, "create_future");
     INTERN(str_call_soon, "call_soon");
     INTERN(str_write, "write");
+    INTERN(str_writelines, "writelines");
     INTERN(str_close, "close");
     INTERN(str_flush, "_flush");
     INTERN(str_execute_pubsub, "execute_pubsub");
@@ -209,6 +210,7 @@ aior_clear(PyObject *module)
     Py_CLEAR(st->str_create_future);
     Py_CLEAR(st->str_call_soon);
     Py_CLEAR(st->str_write);
+    Py_CLEAR(st->str_writelines);
     Py_CLEAR(st->str_close);
     Py_CLEAR(st->str_flush);
     Py_CLEAR(st->str_execute_pubsub);

@@ -51,6 +51,7 @@ typedef struct {
     PyObject *str_create_future;
     PyObject *str_call_soon;
     PyObject *str_write;
+    PyObject *str_writelines;
     PyObject *str_close;
     PyObject *str_flush;
     PyObject *str_execute_pubsub;

@@ -17,7 +17,8 @@ set: a missing server must never be hidden in CI.
 ``async def`` tests run without any plugin: each gets a fresh event loop
 (``asyncio.Runner``), a timeout, and a loop exception handler; anything that
 reaches the handler ("Future exception was never retrieved", "data_received()
-call failed", ...) fails the test.
+call failed", ...) fails the test. Marked ``uvloop``, the loop is uvloop's
+(skipped locally when uvloop is not installed, a failure under ``$CI``).
 
 Plain helpers shared by the test modules (clients, key names, recorders)
 are in helpers.py.
@@ -61,6 +62,7 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers", "async_timeout(seconds): per-test timeout of an async test (default %d s)" % ASYNC_TEST_TIMEOUT
     )
+    config.addinivalue_line("markers", "uvloop: the async test runs on uvloop's event loop")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -101,12 +103,24 @@ def pytest_pyfunc_call(pyfuncitem):
     kwargs = {name: pyfuncitem.funcargs[name] for name in pyfuncitem._fixtureinfo.argnames}
     marker = pyfuncitem.get_closest_marker("async_timeout")
     timeout = marker.args[0] if marker else ASYNC_TEST_TIMEOUT
-    run_async(func(**kwargs), timeout=timeout)
+    loop_factory = _uvloop_factory() if pyfuncitem.get_closest_marker("uvloop") else None
+    run_async(func(**kwargs), timeout=timeout, loop_factory=loop_factory)
     return True
 
 
-def run_async(coro, timeout=ASYNC_TEST_TIMEOUT):
-    """Run ``coro`` on a fresh loop with a timeout; fail on loop errors."""
+def _uvloop_factory():
+    try:
+        import uvloop
+    except ImportError as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"uvloop is not importable (CI must have it: pip install -e .[test]): {exc}")
+        pytest.skip(f"uvloop is not importable: {exc}")
+    return uvloop.new_event_loop
+
+
+def run_async(coro, timeout=ASYNC_TEST_TIMEOUT, loop_factory=None):
+    """Run ``coro`` on a fresh loop (asyncio's, or loop_factory's) with a
+    timeout; fail on loop errors."""
     errors = _LoopErrors()
     timed_out = False
 
@@ -125,7 +139,7 @@ def run_async(coro, timeout=ASYNC_TEST_TIMEOUT):
             # from __del__: make that happen while the handler is installed.
             gc.collect()
 
-    with asyncio.Runner() as runner:
+    with asyncio.Runner(loop_factory=loop_factory) as runner:
         try:
             result = runner.run(main())
         except TimeoutError:

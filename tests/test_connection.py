@@ -728,6 +728,83 @@ async def test_big_arguments_on_an_idle_connection_go_in_one_sendmsg(redis_serve
             await conn.execute("DEL", k + ":1", k + ":2", k + ":3")
 
 
+@contextlib.contextmanager
+def _other_transport_recording():
+    """New connections get a subclass of the standard library's socket
+    transport: not the exact type, so the protocol treats it like any other
+    transport (uvloop's): writelines() for big arguments, never sendmsg()
+    under it. Records ("write", data) and ("writelines", [parts]) calls
+    (a write() made by writelines() itself is not recorded)."""
+    import asyncio.selector_events as se
+
+    original = se._SelectorSocketTransport
+    calls = []
+
+    class Recording(original):
+        _in_writelines = False
+
+        def write(self, data):
+            if not self._in_writelines:
+                calls.append(("write", data))
+            return super().write(data)
+
+        def writelines(self, list_of_data):
+            parts = list(list_of_data)
+            calls.append(("writelines", parts))
+            self._in_writelines = True
+            try:
+                return super().writelines(parts)
+            finally:
+                self._in_writelines = False
+
+    se._SelectorSocketTransport = Recording
+    try:
+        yield calls
+    finally:
+        se._SelectorSocketTransport = original
+
+
+async def test_other_transports_get_big_arguments_in_one_writelines_call(redis_server):
+    from aioredis._core import pack_command
+
+    k = "aioredis-test:conn:lines"
+    big1 = bytes(range(256)) * 512  # 128 KiB
+    big2 = b"q" * (1024 * 1024)
+    with _other_transport_recording() as calls:
+        async with shared(redis_server) as conn:
+            await conn.execute("PING")
+            calls.clear()
+            # idle: the whole command in one call, the values as the caller's objects
+            assert await conn.execute("MSET", k + ":1", big1, k + ":2", "small", k + ":3", big2) == b"OK"
+            assert [c[0] for c in calls] == ["writelines"]
+            parts = calls[0][1]
+            assert b"".join(parts) == pack_command("MSET", k + ":1", big1, k + ":2", "small", k + ":3", big2)
+            assert any(p is big1 for p in parts) and any(p is big2 for p in parts)
+            assert await conn.execute("MGET", k + ":1", k + ":2", k + ":3") == [big1, b"small", big2]
+
+            # queued behind a corked command: that one leads the same call
+            calls.clear()
+            conn._cork()
+            first = conn.execute("SET", k + ":0", "x")
+            second = conn.execute("SET", k + ":1", big2)
+            conn._uncork()
+            assert await first == b"OK" and await second == b"OK"
+            assert [c[0] for c in calls] == ["writelines"]
+            assert b"".join(calls[0][1]) == pack_command("SET", k + ":0", "x") + pack_command("SET", k + ":1", big2)
+
+            # paused: nothing written, the value copied behind what waits
+            calls.clear()
+            conn.pause_writing()
+            fut = conn.execute("SET", k + ":2", big1)
+            assert calls == []
+            conn.resume_writing()
+            assert await fut == b"OK"
+            assert [c[0] for c in calls] == ["write"]
+            assert calls[0][1] == pack_command("SET", k + ":2", big1) and calls[0][1] is not big1
+            assert await conn.execute("GET", k + ":2") == big1
+            await conn.execute("DEL", k + ":0", k + ":1", k + ":2", k + ":3")
+
+
 async def test_what_the_socket_does_not_take_goes_through_the_transport(redis_server):
     """A value larger than the socket's send buffer: sendmsg() takes part of
     it, the rest is handed to the transport (a view, not a copy) in order."""
