@@ -621,6 +621,11 @@ def w4_make_costs(s, readers):
         ways = [("marshal", lambda blob=blob: marshal.loads(blob))]
         ways += [(name, by_reader(cls, wire[w])) for name, cls in readers]
         for how, make in ways:
+            made = make()  # a way that made less would time nothing
+            if not isinstance(made, (list, dict)) or len(made) != len(obj):
+                raise AssertionError(f"{w}: {how} made {type(made).__name__} "
+                                     f"of {len(made) if hasattr(made, '__len__') else '?'} items")
+            del made
             best = float("inf")
             for _ in range(7):
                 spent = 0.0
