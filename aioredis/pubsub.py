@@ -58,13 +58,20 @@ def _decode_message(msg, is_pattern, encoding, decoder):
 
 
 class _MessageQueue:
-    """A deque plus one waiter: what Channel and Receiver share."""
+    """A deque and its readers (a FIFO of futures): what Channel and
+    Receiver share.
 
-    __slots__ = ("_items", "_waiter", "_closed", "_exhausted")
+    Each put() wakes one reader; a reader that finds more queued after it
+    took (or, for wait_item(), saw) an item wakes the next one, and so does a
+    woken reader that is cancelled, so a queued item never waits while a
+    reader does.
+    """
+
+    __slots__ = ("_items", "_waiters", "_closed", "_exhausted")
 
     def __init__(self):
         self._items = collections.deque()
-        self._waiter = None
+        self._waiters = collections.deque()
         self._closed = False
         self._exhausted = False
 
@@ -72,43 +79,69 @@ class _MessageQueue:
         if self._closed:
             return
         self._items.append(item)
-        self._wake()
+        self._wake_next()
 
     def close(self):
         if not self._closed:
             self._closed = True
             self._items.append(_END)
-            self._wake()
+            for waiter in self._waiters:
+                if not waiter.done():
+                    waiter.set_result(None)
 
-    def _wake(self):
-        waiter, self._waiter = self._waiter, None
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+    # -- readers ------------------------------------------------------------
+
+    def _wake_next(self):
+        for waiter in self._waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+                return
 
     @property
     def is_active(self):
         """False once closed and drained."""
         return not (self._closed and (not self._items or self._items[0] is _END))
 
-    async def wait_item(self):
+    async def wait_item(self, *, peek=True):
         """Wait until something (a message or the end) is queued."""
+        waited = False
         while not self._items:
             if self._exhausted:
                 return
-            self._waiter = asyncio.get_running_loop().create_future()
+            waiter = asyncio.get_running_loop().create_future()
+            self._waiters.append(waiter)
             try:
-                await self._waiter
-            finally:
-                self._waiter = None
+                await waiter
+            except BaseException:
+                # a wake-up this reader cannot use goes to the next one
+                self._remove(waiter)
+                if waiter.done() and not waiter.cancelled() and self._items:
+                    self._wake_next()
+                raise
+            self._remove(waiter)
+            waited = True
+        if peek and waited:
+            self._wake_next()  # a peek takes nothing: the next reader may
+
+    def _remove(self, waiter):
+        try:
+            self._waiters.remove(waiter)
+        except ValueError:
+            pass
 
     async def get(self):
         """The next item, or _END (once), then ChannelClosedError."""
-        if self._exhausted:
-            raise ChannelClosedError("Channel is closed")
-        await self.wait_item()
+        while True:
+            if self._exhausted:
+                raise ChannelClosedError("Channel is closed")
+            await self.wait_item(peek=False)
+            if self._items:
+                break
         item = self._items.popleft()
         if item is _END:
             self._exhausted = True
+        if self._items:
+            self._wake_next()
         return item
 
     def __len__(self):
@@ -116,7 +149,10 @@ class _MessageQueue:
 
 
 class Channel(AbcChannel):
-    """A subscribed channel (or pattern) and the messages it received."""
+    """A subscribed channel (or pattern) and the messages it received.
+
+    Any number of tasks may read it: each message goes to one of them.
+    """
 
     __slots__ = ("_name", "_is_pattern", "_queue")
 
@@ -145,6 +181,10 @@ class Channel(AbcChannel):
     def is_active(self):
         """True until the channel is closed and every message was read."""
         return self._queue.is_active
+
+    def qsize(self):
+        """How many messages are queued."""
+        return len(self._queue)
 
     def put_nowait(self, data):
         """Queue a message (called by the protocol)."""
@@ -233,7 +273,8 @@ class Receiver:
 
     Pass ``receiver.channel(name)`` / ``receiver.pattern(p)`` to
     ``subscribe`` / ``psubscribe``. By default the receiver stops when its last
-    channel closes; ``on_close(sender)`` replaces that rule.
+    channel closes; ``on_close(sender)`` replaces that rule. Any number
+    of tasks may read it, as a :class:`Channel`.
     """
 
     def __init__(self, loop=None, on_close=None):
@@ -303,6 +344,7 @@ class Receiver:
 
     # the same as Channel's: wait on the queue, then is_active; iterate with iter()
     wait_message = Channel.wait_message
+    qsize = Channel.qsize
     __aiter__ = Channel.__aiter__
 
     def iter(self, *, encoding=None, decoder=None):
