@@ -10,7 +10,7 @@ import types
 
 from . import _core
 from .errors import ConnectionClosedError
-from .pubsub import AbcChannel, Channel, _channel_name
+from .pubsub import DEFAULT_MAXSIZE, AbcChannel, Channel, _channel_name, _check_maxsize
 from .util import check_loop
 
 __all__ = ["create_connection", "RedisConnection"]
@@ -89,6 +89,10 @@ class RedisConnection(_core.RedisProtocolBase, asyncio.BufferedProtocol):
         self._loop = loop
         self._address = address
         self._closed_waiter = loop.create_future()
+        self._drain_waiters = []
+        self._read_holds = set()  # full pub/sub queues holding reading
+        self._reading_paused = False
+        self._pubsub_maxsize = DEFAULT_MAXSIZE
 
     def __repr__(self):
         return f"<RedisConnection [db:{self.db}]>"
@@ -100,15 +104,83 @@ class RedisConnection(_core.RedisProtocolBase, asyncio.BufferedProtocol):
 
     def connection_lost(self, exc):
         super().connection_lost(exc)
+        self._wake_drainers()
         if not self._closed_waiter.done():
             self._closed_waiter.set_result(None)
 
     def close(self):
         """Close the connection; pending commands fail with ConnectionForcedCloseError."""
         super().close()
+        self._wake_drainers()
         if self.transport is None and not self._closed_waiter.done():
             # never connected, or already lost: no connection_lost() will come
             self._closed_waiter.set_result(None)
+
+    # -- flow control (docs/internals.rst) -----------------------------------
+
+    def resume_writing(self):
+        try:
+            super().resume_writing()  # flushes what was buffered meanwhile
+        finally:
+            self._wake_drainers()
+
+    def _wake_drainers(self):
+        waiters, self._drain_waiters = self._drain_waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+    async def drain(self):
+        """Wait until the transport accepts more data.
+
+        Returns at once unless the transport has paused writing (its buffer
+        is over its high-water mark); then waits until it resumes. Raises
+        ConnectionClosedError if the connection is closed, or closes or is
+        lost while waiting.
+        """
+        while True:
+            if self.closed:
+                raise ConnectionClosedError("Connection is closed")
+            if not self.writing_paused:
+                return
+            waiter = self._loop.create_future()
+            self._drain_waiters.append(waiter)
+            try:
+                await waiter
+            finally:
+                if waiter in self._drain_waiters:
+                    self._drain_waiters.remove(waiter)
+
+    @property
+    def reading_paused(self):
+        """True while a full pub/sub queue holds reading (see ``pubsub_maxsize``)."""
+        return self._reading_paused
+
+    @property
+    def pubsub_maxsize(self):
+        """``maxsize`` of the Channels made for names passed to subscribe():
+        how many messages a channel queues before reading stops (None or 0:
+        unbounded). Channel objects passed in keep their own."""
+        return self._pubsub_maxsize or None
+
+    @pubsub_maxsize.setter
+    def pubsub_maxsize(self, value):
+        self._pubsub_maxsize = _check_maxsize(value)
+
+    def _hold_reading(self, queue):
+        # called by a pub/sub queue that became full
+        self._read_holds.add(queue)
+        if not self._reading_paused and not self.closed and self.transport is not None:
+            self._reading_paused = True
+            self.transport.pause_reading()
+
+    def _release_reading(self, queue):
+        # called by a pub/sub queue that has room again, ended or detached
+        self._read_holds.discard(queue)
+        if self._reading_paused and not self._read_holds:
+            self._reading_paused = False
+            if not self.closed and self.transport is not None:
+                self.transport.resume_reading()
 
     async def wait_closed(self):
         """Wait until the transport has closed."""
@@ -177,7 +249,19 @@ class RedisConnection(_core.RedisProtocolBase, asyncio.BufferedProtocol):
             # registered before sending: the first message may follow at once
             for channel_name, obj in zip(names, objects):
                 if channel_name not in mapping:
-                    mapping[channel_name] = obj or Channel(channel_name, is_pattern)
+                    if obj is None:
+                        obj = Channel(channel_name, is_pattern, maxsize=self._pubsub_maxsize)
+                    mapping[channel_name] = obj
+                    attach = getattr(obj, "_attach", None)
+                    if attach is not None:
+                        attach(self)  # a full queue holds reading; detached on close
+        else:
+            # the acknowledgement comes after the channel's messages: a channel
+            # being unsubscribed must not hold reading until it is read
+            for channel_name in names or list(mapping):
+                detach = getattr(mapping.get(channel_name), "_detach", None)
+                if detach is not None:
+                    detach(self)
         n_replies = len(names) or max(1, len(mapping))
         acks = self._execute_pubsub_acks(n_replies, name.encode(), *names)
         return asyncio.gather(*acks)

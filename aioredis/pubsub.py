@@ -4,7 +4,9 @@ The C protocol routes each message straight into its channel by calling
 ``put_nowait`` (no reader task in between). A channel keeps everything it
 received: after its connection closes or it is unsubscribed, ``get()`` still
 returns the queued messages, then ``None`` once (the end of the stream), then
-raises :class:`~aioredis.errors.ChannelClosedError`.
+raises :class:`~aioredis.errors.ChannelClosedError`. A full queue
+(``maxsize``) makes the connections it is subscribed on stop reading until
+its readers catch up (docs/internals.rst, "Flow control").
 """
 
 import asyncio
@@ -57,37 +59,90 @@ def _decode_message(msg, is_pattern, encoding, decoder):
     return _decode(msg, encoding, decoder)
 
 
+#: Messages a Channel or Receiver queues before its connection stops reading.
+DEFAULT_MAXSIZE = 10_000
+
+
+def _check_maxsize(maxsize):
+    if maxsize is None:
+        return 0
+    if type(maxsize) is not int or maxsize < 0:
+        raise ValueError(f"maxsize must be a non-negative int or None, not {maxsize!r}")
+    return maxsize
+
+
 class _MessageQueue:
-    """A deque and its readers (a FIFO of futures): what Channel and
-    Receiver share.
+    """A deque, its readers (a FIFO of futures) and its flow control: what
+    Channel and Receiver share.
 
     Each put() wakes one reader; a reader that finds more queued after it
     took (or, for wait_item(), saw) an item wakes the next one, and so does a
     woken reader that is cancelled, so a queued item never waits while a
-    reader does.
+    reader does. When a put() makes the queue hold ``maxsize`` messages it
+    asks its gates (the connections it is subscribed on) to hold reading;
+    when the readers have taken it down to half it releases them.
     """
 
-    __slots__ = ("_items", "_waiters", "_closed", "_exhausted")
+    __slots__ = ("_items", "_waiters", "_closed", "_exhausted", "_maxsize", "_full", "_gates")
 
-    def __init__(self):
+    def __init__(self, maxsize=DEFAULT_MAXSIZE):
         self._items = collections.deque()
         self._waiters = collections.deque()
         self._closed = False
         self._exhausted = False
+        self._maxsize = _check_maxsize(maxsize)
+        self._full = False
+        self._gates = {}  # gate -> how many of our senders are attached to it
 
     def put(self, item):
         if self._closed:
             return
         self._items.append(item)
+        if self._maxsize and not self._full and len(self._items) >= self._maxsize:
+            self._full = True
+            for gate in list(self._gates):
+                gate._hold_reading(self)
         self._wake_next()
 
     def close(self):
         if not self._closed:
             self._closed = True
             self._items.append(_END)
+            self._detach_all()
             for waiter in self._waiters:
                 if not waiter.done():
                     waiter.set_result(None)
+
+    # -- flow control -------------------------------------------------------
+
+    def attach(self, gate):
+        """Let ``gate`` (a connection) be held while this queue is full."""
+        if self._closed:
+            return
+        n = self._gates.get(gate, 0)
+        self._gates[gate] = n + 1
+        if n == 0 and self._full:
+            gate._hold_reading(self)
+
+    def detach(self, gate):
+        n = self._gates.get(gate, 0)
+        if n > 1:
+            self._gates[gate] = n - 1
+        elif n == 1:
+            del self._gates[gate]
+            gate._release_reading(self)
+
+    def _detach_all(self):
+        gates, self._gates = self._gates, {}
+        for gate in gates:
+            gate._release_reading(self)
+
+    def _taken(self):
+        # hysteresis: release the gates once at most half is left
+        if self._full and len(self) <= self._maxsize // 2:
+            self._full = False
+            for gate in list(self._gates):
+                gate._release_reading(self)
 
     # -- readers ------------------------------------------------------------
 
@@ -140,6 +195,8 @@ class _MessageQueue:
         item = self._items.popleft()
         if item is _END:
             self._exhausted = True
+        else:
+            self._taken()
         if self._items:
             self._wake_next()
         return item
@@ -151,15 +208,18 @@ class _MessageQueue:
 class Channel(AbcChannel):
     """A subscribed channel (or pattern) and the messages it received.
 
-    Any number of tasks may read it: each message goes to one of them.
+    Once ``maxsize`` messages are queued (None or 0: no bound), the
+    connection stops reading until readers have taken the queue down to half
+    (see :ref:`pubsub-flow-control`). Any number of tasks may read it: each
+    message goes to one of them.
     """
 
     __slots__ = ("_name", "_is_pattern", "_queue")
 
-    def __init__(self, name, is_pattern, loop=None):
+    def __init__(self, name, is_pattern, loop=None, *, maxsize=DEFAULT_MAXSIZE):
         self._name = _channel_name(name)
         self._is_pattern = bool(is_pattern)
-        self._queue = _MessageQueue()
+        self._queue = _MessageQueue(maxsize)
 
     def __repr__(self):
         return (
@@ -182,6 +242,11 @@ class Channel(AbcChannel):
         """True until the channel is closed and every message was read."""
         return self._queue.is_active
 
+    @property
+    def maxsize(self):
+        """The queue's bound (None: unbounded)."""
+        return self._queue._maxsize or None
+
     def qsize(self):
         """How many messages are queued."""
         return len(self._queue)
@@ -191,8 +256,15 @@ class Channel(AbcChannel):
         self._queue.put(data)
 
     def close(self, exc=None):
-        """End the stream (called on unsubscribe or when the connection closes)."""
+        """End the stream (called on unsubscribe or when the connection
+        closes); a connection it held paused resumes reading."""
         self._queue.close()
+
+    def _attach(self, conn):
+        self._queue.attach(conn)
+
+    def _detach(self, conn):
+        self._queue.detach(conn)
 
     async def get(self, *, encoding=None, decoder=None):
         """The next message: bytes, or decoded with ``encoding`` and then
@@ -237,13 +309,14 @@ async def _iterate(source, encoding, decoder):
 class _Sender(AbcChannel):
     """A channel of a Receiver: messages go to the receiver's one queue."""
 
-    __slots__ = ("_receiver", "_name", "_is_pattern", "_closed")
+    __slots__ = ("_receiver", "_name", "_is_pattern", "_closed", "_conns")
 
     def __init__(self, receiver, name, is_pattern):
         self._receiver = receiver
         self._name = _channel_name(name)
         self._is_pattern = bool(is_pattern)
         self._closed = False
+        self._conns = []  # connections it holds through the receiver's queue
 
     def __repr__(self):
         return f"<_Sender name:{self._name!r}, is_pattern:{self._is_pattern}, receiver:{self._receiver!r}>"
@@ -262,7 +335,19 @@ class _Sender(AbcChannel):
     def close(self, exc=None):
         if not self._closed:
             self._closed = True
+            for conn in self._conns[:]:
+                self._detach(conn)
             self._receiver._on_sender_closed(self)
+
+    def _attach(self, conn):
+        if not self._closed:
+            self._conns.append(conn)
+            self._receiver._queue.attach(conn)
+
+    def _detach(self, conn):
+        if conn in self._conns:
+            self._conns.remove(conn)
+            self._receiver._queue.detach(conn)
 
     async def get(self, *args, **kwargs):
         raise RuntimeError("MPSC channel does not allow direct get() calls")
@@ -274,11 +359,12 @@ class Receiver:
     Pass ``receiver.channel(name)`` / ``receiver.pattern(p)`` to
     ``subscribe`` / ``psubscribe``. By default the receiver stops when its last
     channel closes; ``on_close(sender)`` replaces that rule. Any number
-    of tasks may read it, as a :class:`Channel`.
+    of tasks may read it, as a :class:`Channel`; ``maxsize`` bounds its one
+    queue as a Channel's.
     """
 
-    def __init__(self, loop=None, on_close=None):
-        self._queue = _MessageQueue()
+    def __init__(self, loop=None, on_close=None, *, maxsize=DEFAULT_MAXSIZE):
+        self._queue = _MessageQueue(maxsize)
         self._refs = {}
         self._on_close = on_close if on_close is not None else self._default_on_close
 
@@ -344,6 +430,7 @@ class Receiver:
 
     # the same as Channel's: wait on the queue, then is_active; iterate with iter()
     wait_message = Channel.wait_message
+    maxsize = Channel.maxsize
     qsize = Channel.qsize
     __aiter__ = Channel.__aiter__
 

@@ -162,10 +162,12 @@ aior_close_with(ProtocolObject *self, PyObject *exc_type, const char *message, P
     aior_close_channels(self, self->channels);
     aior_close_channels(self, self->patterns);
     /* The transport stays referenced until connection_lost(), which is how
-     * the Python layer knows the close has finished. */
+     * the Python layer knows the close has finished. While writing is paused
+     * close() would wait for a peer that may never read: abort instead. */
     PyObject *transport = Py_XNewRef(self->transport);
     if (transport != NULL) {
-        PyObject *r = PyObject_CallMethodNoArgs(transport, self->st->str_close);
+        PyObject *r = self->paused ? PyObject_CallMethod(transport, "abort", NULL)
+                                   : PyObject_CallMethodNoArgs(transport, self->st->str_close);
         if (r == NULL) {
             PyErr_WriteUnraisable(transport);
         }
