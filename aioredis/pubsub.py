@@ -75,10 +75,10 @@ class _MessageQueue:
     """A deque, its readers (a FIFO of futures) and its flow control: what
     Channel and Receiver share.
 
-    Each put() wakes one reader; a reader that finds more queued after it
-    took (or, for wait_item(), saw) an item wakes the next one, and so does a
-    woken reader that is cancelled, so a queued item never waits while a
-    reader does. When a put() makes the queue hold ``maxsize`` messages it
+    Each put() wakes one reader. A woken reader that is cancelled passes the
+    wake-up on, and so does wait_item() (a peek takes nothing); one that finds
+    its item taken by a newcomer waits again. So a queued item never waits
+    while a reader does. When a put() makes the queue hold ``maxsize`` messages it
     asks its gates (the connections it is subscribed on) to hold reading;
     when the readers have taken it down to half it releases them.
     """
@@ -197,8 +197,6 @@ class _MessageQueue:
             self._exhausted = True
         else:
             self._taken()
-        if self._items:
-            self._wake_next()
         return item
 
     def __len__(self):

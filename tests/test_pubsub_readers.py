@@ -127,12 +127,25 @@ async def test_cancelled_reader_passes_its_wake_up_on(redis_server):
         for _ in range(3):
             readers.append(asyncio.ensure_future(ch.get()))
             await settle()
-        await pub.publish(name, "a")
-        await pub.publish(name, "b")
-        done, pending = await asyncio.wait(readers[1:], timeout=HANG)
+        await pub.publish(name, "a")  # for readers[0], cancelled: readers[1] takes it
+        done, pending = await asyncio.wait(readers[1:2], timeout=HANG)
         assert not pending, "a reader kept waiting with a message queued"
-        assert readers[0].cancelled()
-        assert [t.result() for t in readers[1:]] == [b"a", b"b"]
+        assert readers[0].cancelled() and readers[1].result() == b"a"
+        await pub.publish(name, "b")
+        assert await served(readers[2:]) == [b"b"]
+
+
+async def test_wait_message_takes_nothing_a_get_behind_it_is_served(redis_server):
+    name = unique("peek")
+    async with clients(redis_server) as (sub, pub):
+        (ch,) = await sub.subscribe(name)
+        peeker = asyncio.ensure_future(ch.wait_message())
+        await settle()
+        getter = asyncio.ensure_future(ch.get())
+        await settle()
+        await pub.publish(name, "only")
+        assert await served([peeker, getter]) == [True, b"only"]
+        assert ch.qsize() == 0
 
 
 async def test_closing_wakes_every_waiting_reader(redis_server):
@@ -213,3 +226,49 @@ async def test_a_reader_that_finds_its_message_taken_waits_again(redis_server, w
         await pub.publish(name, "y")
         (result,) = await served([first])
         assert result == (b"y" if wait == "get" else True)
+
+
+@pytest.mark.parametrize("seed", range(5))
+async def test_random_readers_puts_and_cancellations_lose_nothing(seed):
+    # no server: put_nowait is what the protocol calls. Readers of every
+    # kind come and go (some cancelled, some right after being woken);
+    # every message still goes to exactly one reader and none waits
+    # while a message is queued.
+    import random
+
+    rnd = random.Random(seed)
+    ch = Channel("stress", False)
+    got = []
+
+    async def reader():
+        with contextlib.suppress(ChannelClosedError):
+            while True:
+                if rnd.random() < 0.3 and not await ch.wait_message():
+                    return
+                msg = await ch.get()
+                if msg is None:
+                    return
+                got.append(int(msg))
+
+    readers = [asyncio.ensure_future(reader()) for _ in range(6)]
+    sent = 0
+    for _ in range(400):
+        step = rnd.random()
+        if step < 0.5:
+            ch.put_nowait(b"%d" % sent)
+            sent += 1
+        elif step < 0.6:
+            victim = rnd.choice(readers)
+            victim.cancel()
+            readers.remove(victim)
+            readers.append(asyncio.ensure_future(reader()))
+        for _ in range(rnd.randrange(3)):
+            await asyncio.sleep(0)
+    async with asyncio.timeout(HANG):
+        while len(got) < sent:  # queued messages are taken without more puts
+            await asyncio.sleep(0)
+    ch.close()
+    await asyncio.wait(readers, timeout=HANG)
+    assert all(t.done() for t in readers)
+    # a reader is only cancelled while it waits, never holding a message
+    assert sorted(got) == list(range(sent))
