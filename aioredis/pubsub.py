@@ -102,16 +102,16 @@ class _MessageQueue:
             self._full = True
             for gate in list(self._gates):
                 gate._hold_reading(self)
-        self._wake_next()
+        if self._waiters:
+            self._wake_next()
 
     def close(self):
         if not self._closed:
             self._closed = True
             self._items.append(_END)
             self._detach_all()
-            for waiter in self._waiters:
-                if not waiter.done():
-                    waiter.set_result(None)
+            while self._waiters:
+                self._wake_next()
 
     # -- flow control -------------------------------------------------------
 
@@ -147,7 +147,10 @@ class _MessageQueue:
     # -- readers ------------------------------------------------------------
 
     def _wake_next(self):
-        for waiter in self._waiters:
+        # a woken waiter leaves the FIFO: only waiting ones are in it
+        waiters = self._waiters
+        while waiters:
+            waiter = waiters.popleft()
             if not waiter.done():
                 waiter.set_result(None)
                 return
@@ -157,45 +160,45 @@ class _MessageQueue:
         """False once closed and drained."""
         return not (self._closed and (not self._items or self._items[0] is _END))
 
-    async def wait_item(self, *, peek=True):
+    async def _wait(self):
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            await waiter
+        except BaseException:
+            if waiter.done() and not waiter.cancelled():
+                # woken, then cancelled: the wake-up goes to the next reader
+                if self._items and self._waiters:
+                    self._wake_next()
+            else:
+                try:
+                    self._waiters.remove(waiter)
+                except ValueError:
+                    pass
+            raise
+
+    async def wait_item(self):
         """Wait until something (a message or the end) is queued."""
-        waited = False
+        if self._items or self._exhausted:
+            return
         while not self._items:
             if self._exhausted:
                 return
-            waiter = asyncio.get_running_loop().create_future()
-            self._waiters.append(waiter)
-            try:
-                await waiter
-            except BaseException:
-                # a wake-up this reader cannot use goes to the next one
-                self._remove(waiter)
-                if waiter.done() and not waiter.cancelled() and self._items:
-                    self._wake_next()
-                raise
-            self._remove(waiter)
-            waited = True
-        if peek and waited:
-            self._wake_next()  # a peek takes nothing: the next reader may
-
-    def _remove(self, waiter):
-        try:
-            self._waiters.remove(waiter)
-        except ValueError:
-            pass
+            await self._wait()
+        if self._waiters:
+            self._wake_next()  # this peek takes nothing: the next reader may
 
     async def get(self):
         """The next item, or _END (once), then ChannelClosedError."""
-        while True:
+        items = self._items
+        while not items:
             if self._exhausted:
                 raise ChannelClosedError("Channel is closed")
-            await self.wait_item(peek=False)
-            if self._items:
-                break
-        item = self._items.popleft()
+            await self._wait()
+        item = items.popleft()
         if item is _END:
             self._exhausted = True
-        else:
+        elif self._full:
             self._taken()
         return item
 
