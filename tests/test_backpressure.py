@@ -349,20 +349,26 @@ async def test_unsubscribe_while_paused_completes_and_keeps_every_message(redis_
         assert [number(m) async for m in ch] == list(range(total))
 
 
-async def test_closing_a_full_channel_resumes_reading(redis_server, unix_path):
+@pytest.mark.parametrize("kind", ["channel", "receiver"])
+async def test_closing_a_full_queue_resumes_reading(redis_server, unix_path, kind):
     prefix = unique("closech")
     async with sub_and_pub(redis_server) as (sub, _, pub):
-        full = Channel(prefix + ":full", False, maxsize=10)
         other = Channel(prefix + ":other", False)
-        await sub.subscribe(full, other)
+        if kind == "channel":
+            full = Channel(prefix + ":full", False, maxsize=10)
+            await sub.subscribe(full, other)
+        else:
+            full = Receiver(maxsize=10)
+            await sub.subscribe(full.channel(prefix + ":full"), other)
         await publish_all(pub, prefix + ":full", range(100))
         await wait_reading_paused(sub.connection)
         queued = full.qsize()
-        full.close()
+        full.close() if kind == "channel" else full.stop()
         assert not sub.connection.reading_paused
         assert await pub.publish(prefix + ":other", "after") == 1
         assert await asyncio.wait_for(other.get(), HANG) == b"after"
-        assert [number(m) async for m in full] == list(range(queued))
+        got = [number(m if kind == "channel" else m[1]) async for m in full.iter()]
+        assert got == list(range(queued))
 
 
 @pytest.mark.parametrize("loop_kind", LOOPS)
