@@ -388,11 +388,16 @@ async def test_closing_the_connection_while_paused_ends_every_reader(redis_serve
         await asyncio.wait_for(sub.wait_closed(), HANG)
         assert await asyncio.wait_for(asyncio.gather(*readers), HANG) == [None, None]
         assert [number(m) async for m in full] == list(range(queued))
-        assert not sub.connection.reading_paused
+        conn = sub.connection
+        assert not conn.reading_paused
+        # the queue-to-connection references went with the close (no cycle left)
+        assert conn._read_holds == set()
+        assert full._queue._gates == {} and mpsc._queue._gates == {}
 
 
+@pytest.mark.parametrize("loop_kind", LOOPS)
 @pytest.mark.parametrize("kind", ["channel", "receiver"])
-async def test_server_output_buffer_limit_disconnects_slow_subscriber(start_redis, kind):
+async def test_server_output_buffer_limit_disconnects_slow_subscriber(start_redis, kind, loop_kind):
     server = start_redis()
     server.command("CONFIG", "SET", "client-output-buffer-limit", "pubsub 256kb 0 0")
     name = unique("limit")
