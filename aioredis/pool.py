@@ -5,17 +5,25 @@ release hands the item straight to the first waiter (or, when the item is
 dropped, hands it the freed slot to create a new one in), so nobody can
 overtake a waiter. A waiter cancelled after being handed something passes
 it on before it leaves, so no item or slot is ever stranded.
+
+Giving an item back: one check (_give_back) for every path, from what the
+connection tracks (see docs/internals.rst, "Giving a connection back to a
+pool").
 """
 
 import asyncio
 import collections
 import functools
+import logging
+import socket
 import types
 
 from .commands import Redis, create_redis
 from .connection import _validate_db, create_connection
-from .errors import PoolClosedError
+from .errors import PoolClosedError, ReplyError
 from .util import check_loop, encode_command
+
+logger = logging.getLogger("aioredis")
 
 __all__ = ["create_pool", "RedisPool"]
 
@@ -89,7 +97,11 @@ class RedisPool:
         self._rotation = 0
         self._pubsub_conn = None
         self._pubsub_connecting = None
-        self._blocking_items = set()  # items held by a pending blocking command
+        # items held by a pending blocking command -> its future (None on
+        # the coroutine path)
+        self._blocking_items = {}
+        self._fences = set()  # tasks killing dropped connections (see _drop)
+        self._killing = set()  # the items those tasks are dropping
 
     def __repr__(self):
         return (
@@ -140,10 +152,26 @@ class RedisPool:
 
     async def acquire(self):
         """Return a free item, creating one while size < maxsize; otherwise
-        wait (FIFO) for a release."""
+        wait (FIFO) for a release. The item owes no reply to anybody else."""
         self._check_open()
+        if self._blocking_items:
+            self._reap_blocking()
+        while True:
+            item = await self._acquire_any()
+            if _owed(item) and not await self._drained(item):
+                continue  # lost while draining: dropped, try again
+            break
+        if self._fences:  # a dropped connection is still being killed
+            try:
+                await self._pass_fences()
+            except BaseException:
+                self._give_back(item, warn=False)
+                raise
+        return item
+
+    async def _acquire_any(self):
         if not self._waiters:  # nobody is ahead of us
-            item = self._take_free()
+            item = self._take_idle() or self._take_free()
             if item is not None:
                 self._used.add(item)
                 return item
@@ -155,17 +183,126 @@ class RedisPool:
             return await self._create_reserved()
         return item
 
+    async def _drained(self, item):
+        """Wait until a free item taken while pool.execute() callers still
+        had replies owed on it has none (a PING behind them): every reply
+        owed on an acquired item is then its user's. False if it was lost."""
+        try:
+            await _connection_of(item).execute(b"PING")
+        except asyncio.CancelledError:
+            # nothing of ours is owed but a PING: it can serve others again
+            self._used.discard(item)
+            self._put_free(item)
+            raise
+        except Exception:
+            pass
+        if item.closed:
+            self._give_back(item, warn=False)
+            return False
+        return True
+
     def release(self, item):
-        """Give an item back (NOT a coroutine). An item on another db, closed,
-        inside MULTI, in pub/sub mode or beyond maxsize is closed and dropped."""
+        """Give an item back (NOT a coroutine). An item that is closed, on
+        another db than the pool's, inside MULTI, in pub/sub mode, that
+        still owes a reply to a command sent on it (a cancelled SELECT,
+        MULTI, SUBSCRIBE, BLPOP...) or beyond maxsize is dropped: closed,
+        its slot freed, a warning logged for the states its user left it
+        in. One owing a reply is also killed on the server before the pool
+        sends anything else (docs/internals.rst)."""
+        self._give_back(item, warn=True)
+
+    def _give_back(self, item, warn, abandoned=False):
+        """The one way an item comes back (release, the item contexts, a
+        blocking command's end, select()). ``abandoned``: a command whose
+        caller gave up may still be running on it (the blocking path)."""
         if item not in self._used:
             raise AssertionError("Invalid connection, maybe from other pool")
         self._used.remove(item)
-        if self._closed or not self._reusable(item) or len(self._free) >= self._maxsize:
-            item.close()
-            self._hand_slot()
-        else:
+        owed, reason = self._unfit(item, abandoned)
+        if reason is None and not self._closed and len(self._free) < self._maxsize:
             self._put_free(item)
+            return
+        if warn and reason:
+            logger.warning("Connection %r released %s, closing it", item, reason)
+        self._drop(item, owed)
+        self._hand_slot()
+
+    def _unfit(self, item, abandoned):
+        """(replies owed, why ``item`` cannot be reused or None); the why is
+        "" for a reason that is not its user's doing (closed, another db)."""
+        if item.closed:
+            return 0, ""
+        owed = max(_owed(item), int(abandoned))
+        if owed:
+            return owed, f"with {owed} replies owed" if owed > 1 else "with a reply owed"
+        if item.in_transaction:
+            return 0, "inside MULTI"
+        if getattr(item, "in_pubsub", 0):
+            return 0, "in pub/sub mode"
+        if item.db != self._db:
+            return 0, ""  # left behind by select()
+        return 0, None
+
+    def _drop(self, item, owed):
+        """Close a dropped item; one that owes a reply is also killed on
+        the server, and the pool fenced until that is done."""
+        if not owed or self._closed:
+            item.close()
+            return
+        self._killing.add(item)
+        fence = asyncio.ensure_future(self._kill(item))
+        self._fences.add(fence)
+        fence.add_done_callback(self._fences.discard)
+
+    async def _kill(self, item):
+        """Close ``item`` and make sure the server has freed its client: a
+        command it still runs (a BLPOP) must not be served after this."""
+        conn = _connection_of(item)
+        try:
+            client_id = None
+            ask = getattr(conn, "_aioredis_client_id", None)
+            if ask is not None:
+                try:  # sent first on the connection: answered before the rest
+                    client_id = await asyncio.shield(ask)
+                except Exception:
+                    pass
+            _shutdown(conn)  # the FIN leaves now, not a loop round later
+            item.close()
+            if type(client_id) is int:
+                try:
+                    await self._on_another_connection(b"CLIENT", b"KILL", b"ID", client_id)
+                    return
+                except ReplyError:  # CLIENT denied: fall back to ordering
+                    pass
+            # without an id: a round trip on another connection, after the FIN
+            await self._on_another_connection(b"PING")
+        except Exception as exc:
+            logger.warning("Could not make sure %r is gone on the server: %r", item, exc)
+        finally:
+            item.close()
+            self._killing.discard(item)
+
+    async def _on_another_connection(self, *command):
+        """Run ``command`` on a free connection of the pool (not through
+        execute(), which waits for the fences), else on a short-lived one."""
+        for item in self._free:
+            if not item.closed:
+                return await _connection_of(item).execute(*command)
+        conn = await create_connection(self._address, password=self._password)
+        try:
+            return await conn.execute(*command)
+        finally:
+            conn.close()
+            await conn.wait_closed()
+
+    async def _pass_fences(self):
+        while self._fences:
+            await asyncio.wait(list(self._fences))
+            self._check_open()
+
+    async def _execute_fenced(self, command, args, kwargs):
+        await self._pass_fences()
+        return await self.execute(command, *args, **kwargs)
 
     def get(self):
         """``async with pool.get() as redis:`` acquires and releases an item."""
@@ -202,17 +339,21 @@ class RedisPool:
         self._free.clear()
         self._used.update(items)
         try:
+            # the connections' own futures: cancelling us cancels them, so
+            # none is left to fail unretrieved when its connection is dropped
             results = await asyncio.gather(
-                *(item.select(db) for item in items), return_exceptions=True
+                *(_connection_of(item).execute(b"SELECT", db) for item in items),
+                return_exceptions=True,
             )
             for result in results:
                 if isinstance(result, BaseException):
                     raise result
             self._db = db
         finally:
-            # items now on a db other than the pool's are dropped here
+            # items now on a db other than the pool's, or whose SELECT is
+            # still unanswered (we were cancelled), are dropped here
             for item in items:
-                self.release(item)
+                self._give_back(item, warn=False)
         return True
 
     def execute(self, command, *args, **kwargs):
@@ -233,6 +374,10 @@ class RedisPool:
         is dropped with the reply.
         """
         self._check_open()
+        if self._blocking_items:
+            self._reap_blocking()
+        if self._fences:  # a dropped connection is still being killed
+            return self._execute_fenced(command, args, kwargs)
         try:
             kind = _COMMAND_KINDS[type(command)][command]
         except KeyError:
@@ -300,7 +445,7 @@ class RedisPool:
         try:
             return await item.execute(command, *args, **kwargs)
         finally:
-            self.release(item)
+            self._give_back(item, warn=False)  # a cancelled caller's reply owed: dropped
 
     def _execute_blocking(self, command, args, kwargs):
         """A blocking command on an item of its own (see execute())."""
@@ -312,7 +457,7 @@ class RedisPool:
         try:
             fut = item.execute(command, *args, **kwargs)
         except BaseException:
-            self.release(item)  # nothing was sent
+            self._give_back(item, warn=False)  # nothing was sent
             raise
         return self._hold(item, fut)
 
@@ -321,7 +466,7 @@ class RedisPool:
         try:
             fut = item.execute(command, *args, **kwargs)
         except BaseException:
-            self.release(item)
+            self._give_back(item, warn=False)
             raise
         return await self._hold(item, fut)
 
@@ -330,37 +475,55 @@ class RedisPool:
         no commands in flight when there is one), or None."""
         if self._waiters or not self._free:
             return None
+        return self._take_idle() or self._take_free()
+
+    def _take_idle(self):
+        """A free item that owes no reply, or None."""
         for item in self._free:
-            if not item.closed and _in_flight(item) == 0:
+            if not item.closed and _owed(item) == 0:
                 self._free.remove(item)
                 return item
-        return self._take_free()
+        return None
 
     def _hold(self, item, fut):
-        """Keep ``item`` out of the pool until ``fut`` is done, then release
-        it; close it first if ``fut`` was cancelled (the caller left while
-        the server may still be blocking for it)."""
-        self._blocking_items.add(item)
+        """Keep ``item`` out of the pool until ``fut`` is done, then give it
+        back; if ``fut`` was cancelled (the caller left while the server may
+        still be blocking for it) it is dropped and killed (see _drop)."""
         if isinstance(fut, asyncio.Future):
+            self._blocking_items[item] = fut
             fut.add_done_callback(functools.partial(self._blocking_done, item))
             return fut
+        self._blocking_items[item] = None
         return self._await_blocking(item, fut)  # an item whose execute is a coroutine
 
     def _blocking_done(self, item, fut):
-        if fut.cancelled():
-            item.close()
-        self._blocking_items.discard(item)
-        self.release(item)
+        if self._blocking_items.get(item) is fut:  # not reaped already
+            del self._blocking_items[item]
+            self._give_back(item, warn=False, abandoned=fut.cancelled())
+
+    def _reap_blocking(self):
+        """Give back now the items of blocking commands already done: their
+        done-callbacks run a loop iteration later, and a command sent by the
+        pool meanwhile (after a cancel() and an eager gather(), say) must
+        already find a cancelled one's connection fenced off."""
+        for item, fut in list(self._blocking_items.items()):
+            if fut is not None and fut.done():
+                self._blocking_done(item, fut)
 
     async def _await_blocking(self, item, awaitable):
+        abandoned = True
         try:
-            return await awaitable
+            result = await awaitable
+            abandoned = False
+            return result
         except asyncio.CancelledError:
-            item.close()
+            raise
+        except BaseException:
+            abandoned = False
             raise
         finally:
-            self._blocking_items.discard(item)
-            self.release(item)
+            del self._blocking_items[item]
+            self._give_back(item, warn=False, abandoned=abandoned)
 
     def close(self):
         """Close the pool: free items now, used items when released. Waiting
@@ -377,7 +540,7 @@ class RedisPool:
             self._closing_items.append(self._pubsub_conn)
         # a blocking command would otherwise keep its connection open, and
         # its caller waiting, after the pool is closed: it fails instead
-        for item in list(self._blocking_items):
+        for item in list(self._blocking_items) + list(self._killing):
             item.close()
             self._closing_items.append(item)
         while self._waiters:
@@ -388,21 +551,14 @@ class RedisPool:
     async def wait_closed(self):
         """Wait until every item closed by close() has finished closing."""
         items, self._closing_items = self._closing_items, []
-        await asyncio.gather(*(item.wait_closed() for item in items))
+        # the kills of dropped connections finish too (see _kill)
+        await asyncio.gather(*(item.wait_closed() for item in items), *self._fences)
 
     # -- internals --------------------------------------------------------
 
     def _check_open(self):
         if self._closed:
             raise PoolClosedError("Pool is closed")
-
-    def _reusable(self, item):
-        return (
-            not item.closed
-            and item.db == self._db
-            and not item.in_transaction
-            and not getattr(item, "in_pubsub", 0)
-        )
 
     def _take_free(self):
         while self._free:
@@ -448,6 +604,7 @@ class RedisPool:
         if self._closed:
             item.close()
             self._check_open()
+        _ask_client_id(_connection_of(item))
         self._used.add(item)
         return item
 
@@ -547,10 +704,52 @@ def _option(arg):
     return None
 
 
-def _in_flight(item):
-    """Commands an item's connection still awaits replies to (0 if unknown)."""
-    conn = getattr(item, "connection", item)  # a Redis item, or a connection
-    return getattr(conn, "pending", 0)
+def _connection_of(item):
+    """The connection of a pool item (a Redis item, or a connection)."""
+    return getattr(item, "connection", item)
+
+
+def _ask_client_id(conn):
+    """Send CLIENT ID on a new pool connection, without waiting: _kill()
+    needs it to kill that client. Its reply comes before any other."""
+    try:
+        fut = conn.execute(b"CLIENT", b"ID")
+    except Exception:  # not a RedisConnection, or already closed
+        return
+    if isinstance(fut, asyncio.Future):
+        fut.add_done_callback(_retrieve)
+        try:
+            conn._aioredis_client_id = fut
+        except AttributeError:
+            pass
+
+
+def _retrieve(fut):
+    if not fut.cancelled():
+        fut.exception()  # denied by an ACL, say: not worth a log line
+
+
+def _owed(item):
+    """Replies an item's connection still owes its users (0 if unknown):
+    its ``pending`` commands, not counting the pool's own CLIENT ID."""
+    conn = _connection_of(item)
+    owed = getattr(conn, "pending", 0)
+    if owed:
+        ask = getattr(conn, "_aioredis_client_id", None)
+        if ask is not None and not ask.done():
+            owed -= 1
+    return owed
+
+
+def _shutdown(conn):
+    """Shut the connection's socket down at once (the transport would close
+    it one loop iteration later)."""
+    transport = getattr(conn, "transport", None)
+    sock = transport.get_extra_info("socket") if transport is not None else None
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except (AttributeError, OSError):
+        pass
 
 
 class _ItemContext:
