@@ -20,8 +20,8 @@ import types
 
 from .commands import Redis, create_redis
 from .connection import _validate_db, create_connection
-from .errors import PoolClosedError, ReplyError
-from .util import check_loop, encode_command
+from .errors import PoolClosedError, RedisError, ReplyError
+from .util import _NOTSET, check_loop, encode_command
 
 logger = logging.getLogger("aioredis")
 
@@ -372,6 +372,14 @@ class RedisPool:
         nothing pushed later is consumed on its behalf. An item the server
         had already popped and sent at that instant cannot be recovered: it
         is dropped with the reply.
+
+        A command that changes the state of the connection it runs on
+        cannot share one (see ``_STATE_COMMANDS``): SELECT changes the
+        pool's db (as :meth:`select`); MULTI, EXEC, DISCARD, WATCH, UNWATCH,
+        AUTH, HELLO, RESET, QUIT, (P/S)(UN)SUBSCRIBE, MONITOR,
+        READONLY / READWRITE and CLIENT REPLY / TRACKING / CACHING / SETNAME /
+        SETINFO / NO-EVICT / NO-TOUCH raise a RedisError naming the API to
+        use instead.
         """
         self._check_open()
         if self._blocking_items:
@@ -382,14 +390,36 @@ class RedisPool:
             kind = _COMMAND_KINDS[type(command)][command]
         except KeyError:
             kind = _classify(command)
-        if kind and (kind == _BLOCKING or _xread_blocks(args)):
-            return self._execute_blocking(command, args, kwargs)
+        if kind:
+            if kind == _BLOCKING or (kind == _XREAD and _xread_blocks(args)):
+                return self._execute_blocking(command, args, kwargs)
+            if kind == _SELECT:
+                return self._execute_select(args, kwargs)
+            if kind == _STATE or (kind == _CLIENT and _client_sets_state(args)):
+                _refuse(command, args)
         if self._free:
             self._rotation = (self._rotation + 1) % len(self._free)
             item = self._free[self._rotation]
             if not item.closed:
                 return item.execute(command, *args, **kwargs)
         return self._acquire_execute(command, args, kwargs)
+
+    def _execute_select(self, args, kwargs):
+        """SELECT on the shared path: the whole pool's db changes."""
+        if len(args) != 1:
+            raise TypeError("SELECT takes exactly one argument, the db index")
+        db = args[0]
+        if isinstance(db, (str, bytes)) and db.isdigit():
+            db = int(db)
+        _validate_db(db)
+        return self._select_reply(db, kwargs.get("encoding", _NOTSET), kwargs.get("convert"))
+
+    async def _select_reply(self, db, encoding, convert):
+        await self.select(db)
+        if encoding is _NOTSET:
+            encoding = self._encoding
+        reply = "OK" if encoding else b"OK"
+        return convert(reply) if convert is not None else reply
 
     # -- pub/sub ------------------------------------------------------------
 
@@ -638,7 +668,7 @@ class RedisPool:
 
 # -- blocking commands -----------------------------------------------------
 
-_PLAIN, _BLOCKING, _XREAD = 0, 1, 2
+_PLAIN, _BLOCKING, _XREAD, _SELECT, _STATE, _CLIENT = 0, 1, 2, 3, 4, 5
 
 _BLOCKING_NAMES = {
     b"BLPOP": _BLOCKING,
@@ -654,6 +684,71 @@ _BLOCKING_NAMES = {
     b"XREAD": _XREAD,  # blocking only with BLOCK
     b"XREADGROUP": _XREAD,
 }
+
+# -- commands that change the state of the connection they run on -----------
+#
+# On the shared path (execute()) the next command may run on any connection,
+# and other callers' commands run on this one: such a command must do what it
+# means for the whole pool (SELECT) or be refused, naming what to use.
+
+_USE_TRANSACTION = "use multi_exec() or pipeline(), or a connection of its own"
+_USE_CONNECTION = "use a connection of its own"
+_HOW_TO_TAKE = " (with await pool as conn, async with pool.get() as conn)"
+
+#: name -> what to use instead (refused on the shared path)
+_STATE_COMMANDS = {
+    b"MULTI": _USE_TRANSACTION,
+    b"EXEC": _USE_TRANSACTION,
+    b"DISCARD": _USE_TRANSACTION,
+    b"WATCH": _USE_TRANSACTION,  # watched keys would abort another caller's EXEC
+    b"UNWATCH": _USE_TRANSACTION,
+    b"AUTH": "pass password= to create_pool() / create_redis_pool(), or " + _USE_CONNECTION,
+    b"HELLO": _USE_CONNECTION,  # protocol version, AUTH, SETNAME
+    b"RESET": _USE_CONNECTION,
+    b"QUIT": "close the pool with close(), or " + _USE_CONNECTION,
+    b"MONITOR": _USE_CONNECTION,
+    b"READONLY": _USE_CONNECTION,
+    b"READWRITE": _USE_CONNECTION,
+    b"SUBSCRIBE": "use execute_pubsub() (Redis.subscribe())",
+    b"PSUBSCRIBE": "use execute_pubsub() (Redis.psubscribe())",
+    b"UNSUBSCRIBE": "use execute_pubsub() (Redis.unsubscribe())",
+    b"PUNSUBSCRIBE": "use execute_pubsub() (Redis.punsubscribe())",
+    b"SSUBSCRIBE": _USE_CONNECTION,
+    b"SUNSUBSCRIBE": _USE_CONNECTION,
+}
+
+#: CLIENT subcommands that change the connection (CLIENT ID, INFO, LIST,
+#: KILL, GETNAME, UNBLOCK, PAUSE... do not). SETNAME is here too: it would
+#: name one connection picked at random, not "this client".
+_CLIENT_STATE_SUBCOMMANDS = frozenset(
+    (b"REPLY", b"TRACKING", b"CACHING", b"SETNAME", b"SETINFO", b"NO-EVICT", b"NO-TOUCH")
+)
+
+_COMMAND_NAMES = {
+    **_BLOCKING_NAMES,
+    **dict.fromkeys(_STATE_COMMANDS, _STATE),
+    b"SELECT": _SELECT,
+    b"CLIENT": _CLIENT,
+}
+
+
+def _client_sets_state(args):
+    return bool(args) and _normalize(args[0]) in _CLIENT_STATE_SUBCOMMANDS
+
+
+def _refuse(command, args):
+    name = _normalize(command)
+    if name == b"CLIENT":
+        name += b" " + _normalize(args[0])
+        advice = _USE_CONNECTION
+    else:
+        advice = _STATE_COMMANDS[name]
+    if advice.endswith(_USE_CONNECTION):
+        advice += _HOW_TO_TAKE
+    raise RedisError(
+        f"{name.decode('ascii', 'replace')} changes the state of the connection it runs on and "
+        f"cannot be sent on a pool's shared connections: {advice}"
+    )
 
 #: type -> {command as passed -> kind}, for bytes and str commands; filled by
 #: _classify(). One dict per type: "GET" and b"GET" hash alike, and comparing
@@ -672,9 +767,9 @@ def _normalize(token):
 
 
 def _classify(command):
-    """_PLAIN, _BLOCKING or _XREAD for a command name, case-insensitively."""
+    """The kind (_PLAIN, _BLOCKING...) of a command name, case-insensitively."""
     if isinstance(command, (str, bytes, bytearray)):  # what execute() accepts
-        kind = _BLOCKING_NAMES.get(_normalize(command), _PLAIN)
+        kind = _COMMAND_NAMES.get(_normalize(command), _PLAIN)
     else:
         kind = _PLAIN  # execute() raises TypeError itself
     cache = _COMMAND_KINDS.get(type(command))

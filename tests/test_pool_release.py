@@ -3,29 +3,33 @@
 connection's state on a pool's shared path. Against a real redis-server."""
 
 import asyncio
+import contextlib
 import logging
+import re
 
 import pytest
-from helpers import auth_kwargs, closing, key_maker
+from helpers import auth_kwargs, client, closing, key_maker
 from test_pool_blocking import blocked_on, wait_until
 
 import aioredis
+from aioredis import RedisError
 
 key = key_maker("pool-release")
 
 
-async def make_pool(server, **kwargs):
-    return await aioredis.create_pool(server.tcp_address, **{**auth_kwargs(server), **kwargs})
+@contextlib.asynccontextmanager
+async def pool_of(server, make=aioredis.create_pool, **kwargs):
+    """A pool (``make``: create_pool, or create_redis_pool for its Redis),
+    closed at the end."""
+    pool = await make(server.tcp_address, **{**auth_kwargs(server), **kwargs})
+    try:
+        yield pool
+    finally:
+        await closing(pool)
 
 
-async def make_redis_pool(server, **kwargs):
-    return await aioredis.create_redis_pool(
-        server.tcp_address, **{**auth_kwargs(server), **kwargs}
-    )
-
-
-async def on_db(server, db):
-    return await aioredis.create_redis(server.tcp_address, db=db, **auth_kwargs(server))
+def redis_pool_of(server, **kwargs):
+    return pool_of(server, aioredis.create_redis_pool, **kwargs)
 
 
 def warnings_of(caplog):
@@ -44,9 +48,8 @@ async def test_cancelled_blpop_is_gone_before_the_pool_sends_anything(redis_serv
     # No sleep between the cancellation and the RPUSH: the server must have
     # dropped the BLPOP before it is handed the RPUSH, whichever connection
     # of the pool carries it.
-    pool = await make_pool(redis_server, minsize=2, maxsize=3)
     q = key("q")
-    try:
+    async with pool_of(redis_server, minsize=2, maxsize=3) as pool:
         for push in ("at once", "shared", "acquired"):
             task = asyncio.ensure_future(pool.execute(b"BLPOP", q, 10))
             await wait_until(lambda: len(blocked_on(redis_server, "blpop")) == 1)
@@ -61,22 +64,19 @@ async def test_cancelled_blpop_is_gone_before_the_pool_sends_anything(redis_serv
             await wait_until(lambda: not blocked_on(redis_server, "blpop"))
             assert await pool.execute(b"LRANGE", q, 0, -1) == [push.encode()], push
             await pool.execute(b"DEL", q)
-    finally:
-        await closing(pool)
 
 
 async def test_blpop_cancelled_in_an_item_context_is_killed(redis_server, caplog):
     # a BLPOP of the user's own, on an acquired item: released with its reply
     # owed, the connection is dropped and killed on the server
-    pool = await make_pool(redis_server, minsize=1, maxsize=2)
     q = key("q")
 
-    async def pop():
+    async def pop(pool):
         async with pool.get() as item:
             await item.blpop(q, timeout=0)
 
-    try:
-        task = asyncio.ensure_future(pop())
+    async with pool_of(redis_server, minsize=1, maxsize=2) as pool:
+        task = asyncio.ensure_future(pop(pool))
         await wait_until(lambda: len(blocked_on(redis_server, "blpop")) == 1)
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
@@ -87,12 +87,11 @@ async def test_blpop_cancelled_in_an_item_context_is_killed(redis_server, caplog
         await wait_until(lambda: not blocked_on(redis_server, "blpop"))
         assert await pool.execute(b"LLEN", q) == 1
         await pool.execute(b"DEL", q)
-    finally:
-        await closing(pool)
 
 
 async def test_closing_the_pool_while_a_dropped_connection_is_killed(redis_server):
-    pool = await make_pool(redis_server, minsize=1, maxsize=2)
+    pool = await aioredis.create_pool(redis_server.tcp_address, minsize=1, maxsize=2,
+                                      **auth_kwargs(redis_server))
     q = key("q")
     task = asyncio.ensure_future(pool.execute(b"BLPOP", q, 0))
     await wait_until(lambda: len(blocked_on(redis_server, "blpop")) == 1)
@@ -111,9 +110,8 @@ async def test_closing_the_pool_while_a_dropped_connection_is_killed(redis_serve
 async def test_unacknowledged_subscribe_in_an_item_context(redis_server, caplog):
     # the caller gives up on its SUBSCRIBE before the acknowledgement: the
     # connection must not reach the next user in (or on its way to) pub/sub
-    pool = await make_pool(redis_server, minsize=1, maxsize=1)
     k = key()
-    try:
+    async with pool_of(redis_server, minsize=1, maxsize=1) as pool:
         await pool.execute(b"PING")  # the item's own CLIENT ID is answered
         async with pool.get() as item:
             subscribing = item.connection.execute_pubsub(b"SUBSCRIBE", key("channel"))
@@ -124,8 +122,6 @@ async def test_unacknowledged_subscribe_in_an_item_context(redis_server, caplog)
             assert await item.get(k) == b"v"
         assert any("reply owed" in m for m in warnings_of(caplog))
         await pool.execute(b"DEL", k)
-    finally:
-        await closing(pool)
 
 
 #: keeps the server busy for 0.2 s, so that replies sent after it wait
@@ -136,10 +132,8 @@ BUSY = (
 
 
 async def test_cancelled_pool_select_leaves_no_connection_on_that_db(redis_server):
-    pool = await make_pool(redis_server, minsize=1, maxsize=1)
     k = key()
-    other = await on_db(redis_server, 0)
-    try:
+    async with pool_of(redis_server, minsize=1, maxsize=1) as pool, client(redis_server) as db0:
         await pool.execute(b"PING")
         busy = pool.execute(b"EVAL", BUSY, 0)  # the SELECT's reply waits behind it
         task = asyncio.ensure_future(pool.select(3))
@@ -150,18 +144,14 @@ async def test_cancelled_pool_select_leaves_no_connection_on_that_db(redis_serve
         async with pool.get() as item:
             assert item.db == 0
             assert await item.set(k, "v") is True
-        assert await other.get(k) == b"v"  # on db 0, as pool.db says
-        await other.delete(k)
+        assert await db0.get(k) == b"v"  # on db 0, as pool.db says
+        await db0.delete(k)
         await asyncio.gather(busy, return_exceptions=True)
-    finally:
-        await closing(other)
-        await closing(pool)
 
 
 async def test_unanswered_multi_is_not_handed_on(redis_server, caplog):
-    pool = await make_pool(redis_server, minsize=1, maxsize=1)
     k = key()
-    try:
+    async with pool_of(redis_server, minsize=1, maxsize=1) as pool:
         await pool.execute(b"PING")
         with await pool as item:
             multi = item.execute("MULTI")  # sent, its reply not read yet
@@ -172,16 +162,13 @@ async def test_unanswered_multi_is_not_handed_on(redis_server, caplog):
             assert await item.get(k) == b"v"
         assert any("reply owed" in m for m in warnings_of(caplog))
         await pool.execute(b"DEL", k)
-    finally:
-        await closing(pool)
 
 
 async def test_an_acquired_item_owes_nothing_to_shared_callers(redis_server):
     # pool.execute() callers share the free connection; taking it out of the
     # pool waits for their replies, so giving it back at once closes nothing
-    pool = await make_pool(redis_server, minsize=1, maxsize=1)
     k = key()
-    try:
+    async with pool_of(redis_server, minsize=1, maxsize=1) as pool:
         await pool.execute(b"PING")
         shared = [pool.execute(b"INCR", k) for _ in range(50)]
         with await pool as item:
@@ -189,5 +176,68 @@ async def test_an_acquired_item_owes_nothing_to_shared_callers(redis_server):
         assert pool.size == 1 and pool.freesize == 1
         assert sorted(await asyncio.gather(*shared)) == list(range(1, 51))
         await pool.execute(b"DEL", k)
-    finally:
-        await closing(pool)
+
+
+# ---------------------------------------------------------------------------
+# connection-state commands on the shared path (create_redis_pool)
+# ---------------------------------------------------------------------------
+
+
+async def test_select_on_the_shared_path_changes_the_pools_db(redis_server):
+    keys = [key(str(i)) for i in range(20)]
+    async with redis_pool_of(redis_server, minsize=2, maxsize=3) as r, \
+            client(redis_server) as db0, client(redis_server, db=1) as db1:
+        assert await r.execute("SELECT", 1) == b"OK"
+        assert r.db == 1 and r.connection.db == 1
+        assert await r.execute(b"select", b"1", encoding="utf-8") == "OK"
+        await asyncio.gather(*(r.set(k, "v") for k in keys))
+        assert await db1.exists(*keys) == len(keys)
+        assert await db0.exists(*keys) == 0
+        with pytest.raises(TypeError):
+            r.execute("SELECT", "one")
+        await db1.delete(*keys)
+
+
+@pytest.mark.parametrize(
+    "command, args, advice",
+    [
+        ("MULTI", (), "multi_exec()"),
+        (b"exec", (), "multi_exec()"),
+        ("Discard", (), "multi_exec()"),
+        (b"WATCH", ("k",), "multi_exec()"),
+        ("unwatch", (), "multi_exec()"),
+        ("AUTH", ("pw",), "password="),
+        ("HELLO", ("3",), "with await pool as conn"),
+        ("RESET", (), "with await pool as conn"),
+        ("QUIT", (), "close()"),
+        ("MONITOR", (), "with await pool as conn"),
+        ("SUBSCRIBE", ("ch",), "execute_pubsub()"),
+        ("client", ("reply", "off"), "with await pool as conn"),
+        (b"CLIENT", (b"TRACKING", b"on"), "with await pool as conn"),
+        ("CLIENT", ("setname", "x"), "with await pool as conn"),
+    ],
+)
+async def test_state_commands_are_refused_on_the_shared_path(redis_server, command, args, advice):
+    k = key()
+    async with redis_pool_of(redis_server, minsize=2, maxsize=2) as r:
+        with pytest.raises(RedisError, match=r"shared connections.*" + re.escape(advice)):
+            r.execute(command, *args)
+        # nothing was sent: the others are not in a transaction, subscribed...
+        assert await asyncio.gather(*(r.set(k, "v") for _ in range(4))) == [True] * 4
+        assert await r.get(k) == b"v"
+        assert isinstance(await r.execute("CLIENT", "ID"), int)  # not refused
+        await r.delete(k)
+
+
+async def test_watch_and_multi_exec_still_work_through_their_api(redis_server):
+    k = key()
+    async with redis_pool_of(redis_server, minsize=2, maxsize=2) as r:
+        tr = r.multi_exec()
+        tr.set(k, "1")
+        tr.incr(k)
+        assert await tr.execute() == [True, 2]
+        with await r.connection as conn:
+            assert await conn.execute("MULTI") == b"OK"
+            assert await conn.execute("EXEC") == []
+        assert r.connection.freesize == 2
+        await r.delete(k)
