@@ -323,14 +323,16 @@ class RedisPool:
 
     # -- pool-wide operations -------------------------------------------
 
-    async def clear(self):
-        """Close and remove every free item."""
+    def clear(self):
+        """Close and remove every free item (NOT a coroutine): they are
+        closed when it is called; awaiting what it returns waits until they
+        have finished closing."""
         items = list(self._free)
         self._free.clear()
         for item in items:
             item.close()
             self._hand_slot()
-        await asyncio.gather(*(item.wait_closed() for item in items))
+        return _WaitClosed(items)
 
     async def select(self, db):
         """Change db on every free item and for items created from now on."""
@@ -845,6 +847,21 @@ def _shutdown(conn):
         sock.shutdown(socket.SHUT_RDWR)
     except (AttributeError, OSError):
         pass
+
+
+class _WaitClosed:
+    """What clear() returns: awaiting it waits until its items are closed."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items):
+        self._items = items
+
+    def __await__(self):
+        return self._wait().__await__()
+
+    async def _wait(self):
+        await asyncio.gather(*(item.wait_closed() for item in self._items))
 
 
 class _ItemContext:

@@ -241,3 +241,26 @@ async def test_watch_and_multi_exec_still_work_through_their_api(redis_server):
             assert await conn.execute("EXEC") == []
         assert r.connection.freesize == 2
         await r.delete(k)
+
+
+# ---------------------------------------------------------------------------
+# clear(): a plain method whose result may be awaited
+# ---------------------------------------------------------------------------
+
+
+async def test_clear_closes_at_once_and_can_be_awaited(redis_server):
+    async with pool_of(redis_server, minsize=2, maxsize=2) as pool:
+        items = [await pool.acquire() for _ in range(2)]
+        for item in items:
+            pool.release(item)
+        waiting = pool.clear()  # not awaited: the items are closed already
+        assert pool.freesize == 0 and pool.size == 0
+        assert all(item.closed for item in items)
+        await asyncio.wait_for(waiting, 5)
+        assert all(item.connection.transport is None for item in items)
+
+        await pool.execute(b"PING")  # refilled on demand
+        item = pool._free[0]
+        await asyncio.wait_for(pool.clear(), 5)
+        assert item.closed and item.connection.transport is None
+        assert pool.freesize == 0
