@@ -103,6 +103,20 @@ async def test_create_redis_pool(redis_server):
     assert redis.closed
 
 
+async def kill_client_of(redis, server):
+    """CLIENT KILL the connection of a reconnecting ``redis`` from another
+    connection, and wait until it has noticed."""
+    conn = await redis.connection.get_atomic_connection()
+    client_id = await conn.execute("CLIENT", "ID")
+    killer = await aioredis.create_redis(server.tcp_address, **auth_kwargs(server))
+    try:
+        assert await killer.execute("CLIENT", "KILL", "ID", client_id) == 1
+    finally:
+        killer.close()
+        await killer.wait_closed()
+    await asyncio.wait_for(conn.wait_closed(), 5)
+
+
 async def test_reconnecting_is_lazy_and_reconnects(redis_server):
     redis = await aioredis.create_reconnecting_redis(redis_server.tcp_address, db=2,
                                                      **auth_kwargs(redis_server))
@@ -114,14 +128,7 @@ async def test_reconnecting_is_lazy_and_reconnects(redis_server):
     assert repr(redis.connection) == "<AutoConnector <RedisConnection [db:2]>>"
     first = await redis.connection.get_atomic_connection()
     # the server drops us between two commands: the next one reconnects
-    client_id = await redis.execute("CLIENT", "ID")
-    killer = await aioredis.create_redis(redis_server.tcp_address, **auth_kwargs(redis_server))
-    try:
-        assert await killer.execute("CLIENT", "KILL", "ID", client_id) == 1
-    finally:
-        killer.close()
-        await killer.wait_closed()
-    await asyncio.wait_for(first.wait_closed(), 5)
+    await kill_client_of(redis, redis_server)
     assert await redis.echo("again") == b"again"
     second = await redis.connection.get_atomic_connection()
     assert second is not first and second.db == 2
@@ -167,3 +174,43 @@ async def test_reconnecting_does_not_repeat_interrupted_command(start_redis):
         await asyncio.wait_for(pending, 5)
     redis.close()
     await redis.wait_closed()
+
+
+@pytest.mark.parametrize("how", ["pipeline", "multi_exec", "execute"])
+async def test_reconnecting_keeps_a_db_however_it_was_selected(redis_server, how):
+    redis = await aioredis.create_reconnecting_redis(redis_server.tcp_address,
+                                                     **auth_kwargs(redis_server))
+    on_db4 = await aioredis.create_redis(redis_server.tcp_address, db=4, **auth_kwargs(redis_server))
+    k = f"reconnect-db:{how}"
+    try:
+        assert await redis.ping() == b"PONG"
+        if how == "execute":
+            assert await redis.execute("SELECT", 4) == b"OK"
+        else:
+            batch = redis.pipeline() if how == "pipeline" else redis.multi_exec()
+            batch.select(4)
+            assert await batch.execute() == [True]
+        assert redis.db == 4
+        await kill_client_of(redis, redis_server)
+        assert await redis.set(k, how) is True  # reconnected: still on db 4
+        assert redis.db == 4
+        assert await on_db4.get(k) == how.encode()
+        await on_db4.delete(k)
+    finally:
+        redis.close()
+        await redis.wait_closed()
+        on_db4.close()
+        await on_db4.wait_closed()
+
+
+async def test_reconnecting_closed_while_connecting(redis_server):
+    redis = await aioredis.create_reconnecting_redis(redis_server.tcp_address,
+                                                     **auth_kwargs(redis_server))
+    ping = asyncio.ensure_future(redis.ping())
+    await asyncio.sleep(0)  # connecting
+    redis.close()
+    with pytest.raises(ConnectionClosedError):
+        await asyncio.wait_for(ping, 5)
+    await asyncio.wait_for(redis.wait_closed(), 5)
+    conn = redis.connection._conn
+    assert conn is None or conn.closed  # no connection left open

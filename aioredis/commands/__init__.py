@@ -210,7 +210,9 @@ def _plain_connection(conn):
 class AutoConnector:
     """Connects on the first command and reconnects, at most once, at the
     start of a command when the connection was lost. A command interrupted
-    in the middle is not repeated: its caller gets the error."""
+    in the middle is not repeated: its caller gets the error. It reconnects
+    to the db the lost connection was on, however it got there (select(),
+    a pipeline, multi_exec(), a raw SELECT)."""
 
     def __init__(self, address, *, db=0, password=None, encoding=None, loop=None):
         self._address = address
@@ -250,12 +252,21 @@ class AutoConnector:
             raise ConnectionClosedError("Reconnecting client is closed")
         async with self._lock:
             if self._conn is None or self._conn.closed:
-                self._conn = await create_connection(
+                if self._conn is not None:
+                    # the db the lost connection was on, however it got
+                    # there (a pipeline, multi_exec(), a raw SELECT)
+                    self._db = self._conn.db
+                conn = await create_connection(
                     self._address,
                     db=self._db,
                     password=self._password,
                     encoding=self._encoding,
                 )
+                if self._closed:  # close() was called while we connected
+                    conn.close()
+                    await conn.wait_closed()
+                    raise ConnectionClosedError("Reconnecting client is closed")
+                self._conn = conn
             return self._conn
 
     async def execute(self, command, *args, **kwargs):
