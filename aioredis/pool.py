@@ -102,6 +102,7 @@ class RedisPool:
         self._blocking_items = {}
         self._fences = set()  # tasks killing dropped connections (see _drop)
         self._killing = set()  # the items those tasks are dropping
+        self._left_behind = set()  # items out while select() changed the db
 
     def __repr__(self):
         return (
@@ -218,7 +219,9 @@ class RedisPool:
         if item not in self._used:
             raise AssertionError("Invalid connection, maybe from other pool")
         self._used.remove(item)
-        owed, reason = self._unfit(item, abandoned)
+        left_behind = item in self._left_behind
+        self._left_behind.discard(item)
+        owed, reason = self._unfit(item, abandoned, left_behind)
         if reason is None and not self._closed and len(self._free) < self._maxsize:
             self._put_free(item)
             return
@@ -227,9 +230,10 @@ class RedisPool:
         self._drop(item, owed)
         self._hand_slot()
 
-    def _unfit(self, item, abandoned):
+    def _unfit(self, item, abandoned, left_behind):
         """(replies owed, why ``item`` cannot be reused or None); the why is
-        "" for a reason that is not its user's doing (closed, another db)."""
+        "" for a reason that is not its user's doing (closed, or on the db
+        the pool had before a select() made while it was out)."""
         if item.closed:
             return 0, ""
         owed = max(_owed(item), int(abandoned))
@@ -240,7 +244,7 @@ class RedisPool:
         if getattr(item, "in_pubsub", 0):
             return 0, "in pub/sub mode"
         if item.db != self._db:
-            return 0, ""  # left behind by select()
+            return 0, "" if left_behind else f"on db {item.db} (the pool's is {self._db})"
         return 0, None
 
     def _drop(self, item, owed):
@@ -274,8 +278,8 @@ class RedisPool:
                     return
                 except ReplyError:  # CLIENT denied: fall back to ordering
                     pass
-            # without an id: a round trip on another connection, after the FIN
-            await self._on_another_connection(b"PING")
+            if not self._closed:  # without an id: a round trip after the FIN
+                await self._on_another_connection(b"PING")
         except Exception as exc:
             logger.warning("Could not make sure %r is gone on the server: %r", item, exc)
         finally:
@@ -351,6 +355,8 @@ class RedisPool:
                 if isinstance(result, BaseException):
                     raise result
             self._db = db
+            # those out now stay on the old db: dropped quietly when back
+            self._left_behind.update(self._used.difference(items))
         finally:
             # items now on a db other than the pool's, or whose SELECT is
             # still unanswered (we were cancelled), are dropped here

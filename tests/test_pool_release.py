@@ -164,6 +164,21 @@ async def test_unanswered_multi_is_not_handed_on(redis_server, caplog):
         await pool.execute(b"DEL", k)
 
 
+async def test_an_item_left_on_another_db(redis_server, caplog):
+    async with pool_of(redis_server, minsize=2, maxsize=2) as pool:
+        with await pool as item:
+            assert await item.select(3) is True  # its user's doing: a warning
+        assert pool.size == 1
+        assert any("on db 3" in m for m in warnings_of(caplog))
+        caplog.clear()
+        with await pool as item:  # out while the pool changes db: quietly
+            assert await pool.select(2) is True
+        assert pool.size == 0 and pool.db == 2  # dropped, made again on demand
+        assert not warnings_of(caplog)
+        async with pool.get() as item:
+            assert item.db == 2
+
+
 async def test_an_acquired_item_owes_nothing_to_shared_callers(redis_server):
     # pool.execute() callers share the free connection; taking it out of the
     # pool waits for their replies, so giving it back at once closes nothing
