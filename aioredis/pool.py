@@ -376,8 +376,9 @@ class RedisPool:
         back when the reply has arrived. If the caller gives up while the
         command is still pending (its task is cancelled, a timeout expires,
         or the returned future is cancelled), that connection is closed, not
-        reused, so the server stops blocking for a caller that is gone and
-        nothing pushed later is consumed on its behalf. An item the server
+        reused, and killed on the server (CLIENT KILL ID) before the pool
+        sends anything else, so the server stops blocking for a caller that
+        is gone and nothing pushed later is consumed on its behalf. An item the server
         had already popped and sent at that instant cannot be recovered: it
         is dropped with the reply.
 
