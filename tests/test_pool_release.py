@@ -279,3 +279,22 @@ async def test_clear_closes_at_once_and_can_be_awaited(redis_server):
         await asyncio.wait_for(pool.clear(), 5)
         assert item.closed and item.connection.transport is None
         assert pool.freesize == 0
+
+
+# ---------------------------------------------------------------------------
+# without a client id (CLIENT ID denied): the FIN, then a round trip
+# ---------------------------------------------------------------------------
+
+
+async def test_cancelled_blpop_without_a_client_id(start_redis):
+    server = start_redis("--user", "default", "on", "nopass", "~*", "&*", "+@all", "-client|id")
+    q = key("q")
+    async with pool_of(server, minsize=2, maxsize=3) as pool:
+        with pytest.raises(aioredis.ReplyError):
+            await pool.execute("CLIENT", "ID")  # denied: the pool cannot kill by id
+        task = asyncio.ensure_future(pool.execute(b"BLPOP", q, 10))
+        await wait_until(lambda: len(blocked_on(server, "blpop")) == 1)
+        task.cancel()
+        assert await pool.execute(b"RPUSH", q, "v") == 1
+        await wait_until(lambda: not blocked_on(server, "blpop"))
+        assert await pool.execute(b"LRANGE", q, 0, -1) == [b"v"]
