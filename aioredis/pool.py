@@ -102,7 +102,7 @@ class RedisPool:
         self._blocking_items = {}
         self._fences = set()  # tasks killing dropped connections (see _drop)
         self._killing = set()  # the items those tasks are dropping
-        self._left_behind = set()  # items out while select() changed the db
+        self._left_behind = set()  # items out while select() / auth() ran
 
     def __repr__(self):
         return (
@@ -232,8 +232,8 @@ class RedisPool:
 
     def _unfit(self, item, abandoned, left_behind):
         """(replies owed, why ``item`` cannot be reused or None); the why is
-        "" for a reason that is not its user's doing (closed, or on the db
-        the pool had before a select() made while it was out)."""
+        "" for a reason that is not its user's doing (closed, or out while
+        select() or auth() changed the pool's setting)."""
         if item.closed:
             return 0, ""
         owed = max(_owed(item), int(abandoned))
@@ -243,8 +243,10 @@ class RedisPool:
             return 0, "inside MULTI"
         if getattr(item, "in_pubsub", 0):
             return 0, "in pub/sub mode"
+        if left_behind:  # out while select() or auth() changed the pool
+            return 0, ""
         if item.db != self._db:
-            return 0, "" if left_behind else f"on db {item.db} (the pool's is {self._db})"
+            return 0, f"on db {item.db} (the pool's is {self._db})"
         return 0, None
 
     def _drop(self, item, owed):
@@ -341,6 +343,19 @@ class RedisPool:
     async def select(self, db):
         """Change db on every free item and for items created from now on."""
         _validate_db(db)
+        await self._on_every_free_item((b"SELECT", db), "_db", db)
+        return True
+
+    async def auth(self, password):
+        """AUTH on every free item, and on the items created from now on."""
+        await self._on_every_free_item((b"AUTH", password), "_password", password)
+        return True
+
+    async def _on_every_free_item(self, command, setting, value):
+        """Run ``command`` on every free item, then set the pool's
+        ``setting`` (an attribute) to ``value``; the items out at that
+        moment are dropped when they come back. Raises the first error,
+        leaving the setting as it was."""
         items = list(self._free)
         self._free.clear()
         self._used.update(items)
@@ -348,21 +363,20 @@ class RedisPool:
             # the connections' own futures: cancelling us cancels them, so
             # none is left to fail unretrieved when its connection is dropped
             results = await asyncio.gather(
-                *(_connection_of(item).execute(b"SELECT", db) for item in items),
+                *(_connection_of(item).execute(*command) for item in items),
                 return_exceptions=True,
             )
             for result in results:
                 if isinstance(result, BaseException):
                     raise result
-            self._db = db
-            # those out now stay on the old db: dropped quietly when back
+            setattr(self, setting, value)
+            # the items out now keep the old setting: dropped when back
             self._left_behind.update(self._used.difference(items))
         finally:
-            # items now on a db other than the pool's, or whose SELECT is
+            # items now on a db other than the pool's, or whose command is
             # still unanswered (we were cancelled), are dropped here
             for item in items:
                 self._give_back(item, warn=False)
-        return True
 
     def execute(self, command, *args, **kwargs):
         """Run a command on a free connection without taking it out of the
@@ -711,7 +725,7 @@ _STATE_COMMANDS = {
     b"DISCARD": _USE_TRANSACTION,
     b"WATCH": _USE_TRANSACTION,  # watched keys would abort another caller's EXEC
     b"UNWATCH": _USE_TRANSACTION,
-    b"AUTH": "pass password= to create_pool() / create_redis_pool(), or " + _USE_CONNECTION,
+    b"AUTH": "use auth() (the whole pool) or password= of create_pool(), or " + _USE_CONNECTION,
     b"HELLO": _USE_CONNECTION,  # protocol version, AUTH, SETNAME
     b"RESET": _USE_CONNECTION,
     b"QUIT": "close the pool with close(), or " + _USE_CONNECTION,

@@ -298,3 +298,31 @@ async def test_cancelled_blpop_without_a_client_id(start_redis):
         assert await pool.execute(b"RPUSH", q, "v") == 1
         await wait_until(lambda: not blocked_on(server, "blpop"))
         assert await pool.execute(b"LRANGE", q, 0, -1) == [b"v"]
+
+
+# ---------------------------------------------------------------------------
+# pool-wide settings: select() and auth() on every free connection
+# ---------------------------------------------------------------------------
+
+
+async def test_select_and_auth_keep_the_free_connections(redis_server):
+    async with pool_of(redis_server, minsize=2, maxsize=2) as pool:
+        free = set(pool._free)
+        assert await pool.select(5) is True
+        assert set(pool._free) == free and all(item.db == 5 for item in free)
+
+
+async def test_auth_changes_the_password_of_the_whole_pool(start_redis):
+    server = start_redis()
+    async with pool_of(server, aioredis.create_redis_pool, minsize=2, maxsize=2) as r:
+        pool = r.connection
+        held = await pool.acquire()  # out while the password changes
+        assert server.command("CONFIG", "SET", "requirepass", "new-secret") == b"OK"
+        assert await r.auth("new-secret") is True  # every free connection, and new ones
+        with pytest.raises(RedisError, match=r"auth\(\)"):
+            r.execute("AUTH", "new-secret")
+        pool.release(held)
+        assert held.closed and pool.size == 1  # dropped quietly: it missed the AUTH
+        await pool.clear()
+        assert await r.ping() == b"PONG"  # a new connection, made with the new password
+        assert pool.freesize == 1
