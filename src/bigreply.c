@@ -81,7 +81,7 @@ aior_big_reserve(ProtocolObject *self)
     size_t new_size = size * 2 < need ? size * 2 : need;
     if (self->big_exports == 0) {
         /* ours alone (refcount 1): large blocks grow in place (mremap) */
-        return _PyBytes_Resize(&self->big, (Py_ssize_t)new_size);
+        return aior_bytes_resize(&self->big, (Py_ssize_t)new_size);
     }
     PyObject *obj = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)new_size);
     if (obj == NULL) {

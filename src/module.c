@@ -264,8 +264,17 @@ static PyMethodDef aior_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
+/* The module is isolated (PEP 630: state in the module, heap types, no
+ * static objects), so each interpreter, even one with its own GIL, gets its
+ * own copy. It relies on the GIL: free-threaded builds re-enable it. */
 static PyModuleDef_Slot aior_slots[] = {
     {Py_mod_exec, aior_exec},
+#ifdef Py_mod_multiple_interpreters
+    {Py_mod_multiple_interpreters, Py_MOD_PER_INTERPRETER_GIL_SUPPORTED},
+#endif
+#ifdef Py_mod_gil
+    {Py_mod_gil, Py_MOD_GIL_USED},
+#endif
     {0, NULL},
 };
 

@@ -11,6 +11,16 @@
 #include <Python.h>
 #include <stdint.h>
 
+/* PyMemberDef type codes: the Py_T_* names are public from 3.12; 3.11 has
+ * only structmember.h's. */
+#if PY_VERSION_HEX < 0x030C0000
+#include <structmember.h>
+#define Py_T_OBJECT_EX T_OBJECT_EX
+#define Py_T_PYSSIZET T_PYSSIZET
+#define Py_T_BOOL T_BOOL
+#define Py_READONLY READONLY
+#endif
+
 /* Limits on what a peer may declare (Redis's own proto-max-bulk-len default
  * and a nesting depth no real reply comes near). */
 #define AIOR_MAX_BULK_LEN (512LL * 1024 * 1024)
@@ -98,6 +108,29 @@ aior_restore_exception(PyObject *exc)
                   PyException_GetTraceback(exc));
 }
 #endif
+
+/* The private C-API calls, each in one place (PEP 782 may replace the
+ * first with PyBytesWriter). */
+
+/* Resize a bytes object we hold the only reference to; on failure *pv is
+ * freed and set to NULL, with MemoryError set. */
+static inline int
+aior_bytes_resize(PyObject **pv, Py_ssize_t size)
+{
+    return _PyBytes_Resize(pv, size);
+}
+
+/* A dict with room for n items (a plain one where presizing is not offered). */
+static inline PyObject *
+aior_dict_presized(Py_ssize_t n)
+{
+#if PY_VERSION_HEX < 0x030D0000
+    return _PyDict_NewPresized(n);
+#else
+    (void)n;
+    return PyDict_New();
+#endif
+}
 
 aior_state *aior_state_from_module(PyObject *module);
 aior_state *aior_state_from_type(PyTypeObject *type);

@@ -12,7 +12,6 @@
 #include "module.h"
 
 #include <stddef.h>
-#include <structmember.h>
 
 /* The pipeline's buffering state lives in its recorder (C fields, so the
  * hot path does no attribute lookups): the pipeline's _commands and
@@ -154,8 +153,8 @@ PipelineCall_repr(PipelineCallObject *self)
 }
 
 static PyMemberDef PipelineCall_members[] = {
-    {"__vectorcalloffset__", T_PYSSIZET, offsetof(PipelineCallObject, vectorcall), READONLY},
-    {"__wrapped__", T_OBJECT, offsetof(PipelineCallObject, method), READONLY},
+    {"__vectorcalloffset__", Py_T_PYSSIZET, offsetof(PipelineCallObject, vectorcall), Py_READONLY},
+    {"__wrapped__", Py_T_OBJECT_EX, offsetof(PipelineCallObject, method), Py_READONLY},
     {NULL},
 };
 
@@ -324,9 +323,9 @@ PipelineRecorder_dealloc(PipelineRecorderObject *self)
 }
 
 static PyMemberDef PipelineRecorder_members[] = {
-    {"__vectorcalloffset__", T_PYSSIZET, offsetof(PipelineRecorderObject, vectorcall), READONLY},
-    {"__wrapped__", T_OBJECT, offsetof(PipelineRecorderObject, slow), READONLY},
-    {"done", T_BOOL, offsetof(PipelineRecorderObject, done), 0},
+    {"__vectorcalloffset__", Py_T_PYSSIZET, offsetof(PipelineRecorderObject, vectorcall), Py_READONLY},
+    {"__wrapped__", Py_T_OBJECT_EX, offsetof(PipelineRecorderObject, slow), Py_READONLY},
+    {"done", Py_T_BOOL, offsetof(PipelineRecorderObject, done), 0},
     {NULL},
 };
 

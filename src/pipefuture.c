@@ -24,7 +24,6 @@
 #include "module.h"
 
 #include <stddef.h>
-#include <structmember.h>
 
 enum { PENDING, HAS_RESULT, HAS_EXCEPTION, CANCELLED };
 
@@ -550,20 +549,27 @@ static PyMethodDef Future_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
+/* A part of the buffered command (closure: its index); None once sent. */
+static PyObject *
+Future_get_command_part(FutureObject *self, void *closure)
+{
+    PyObject *part = self->command[(intptr_t)closure];
+    return Py_NewRef(part ? part : Py_None);
+}
+
 static PyGetSetDef Future_getset[] = {
     {"_asyncio_future_blocking", (getter)Future_get_blocking, (setter)Future_set_blocking, NULL,
      NULL},
+    {"_command", (getter)Future_get_command_part, NULL, NULL, (void *)0},
+    {"_args", (getter)Future_get_command_part, NULL, NULL, (void *)1},
+    {"_encoding", (getter)Future_get_command_part, NULL, NULL, (void *)2},
+    {"_convert", (getter)Future_get_command_part, NULL, NULL, (void *)3},
     {NULL},
 };
 
 static PyMemberDef Future_members[] = {
-    {"_loop", T_OBJECT, offsetof(FutureObject, loop), READONLY},
-    /* the buffered command; None once sent */
-    {"_command", T_OBJECT, offsetof(FutureObject, command[0]), READONLY},
-    {"_args", T_OBJECT, offsetof(FutureObject, command[1]), READONLY},
-    {"_encoding", T_OBJECT, offsetof(FutureObject, command[2]), READONLY},
-    {"_convert", T_OBJECT, offsetof(FutureObject, command[3]), READONLY},
-    {"__weaklistoffset__", T_PYSSIZET, offsetof(FutureObject, weakreflist), READONLY},
+    {"_loop", Py_T_OBJECT_EX, offsetof(FutureObject, loop), Py_READONLY},
+    {"__weaklistoffset__", Py_T_PYSSIZET, offsetof(FutureObject, weakreflist), Py_READONLY},
     {NULL},
 };
 

@@ -200,7 +200,7 @@ aior_out_reserve(ProtocolObject *self, size_t n)
             return NULL;
         }
         /* we hold the only reference: resizing in place is allowed */
-        if (_PyBytes_Resize(&self->out, (Py_ssize_t)cap) < 0) {
+        if (aior_bytes_resize(&self->out, (Py_ssize_t)cap) < 0) {
             self->out_len = self->out_cap = 0;
             return NULL;
         }
@@ -221,7 +221,7 @@ take_out(ProtocolObject *self)
     }
     PyObject *data = self->out;
     self->out = NULL;
-    if (self->out_len < self->out_cap && _PyBytes_Resize(&data, (Py_ssize_t)self->out_len) < 0) {
+    if (self->out_len < self->out_cap && aior_bytes_resize(&data, (Py_ssize_t)self->out_len) < 0) {
         self->out_len = self->out_cap = 0;
         return NULL;
     }

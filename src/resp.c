@@ -430,13 +430,8 @@ new_container(resp_parser *p, int as_map, int64_t count, size_t after)
     if (count > room) {
         count = room;
     }
-    if (as_map) { /* count counts keys and values */
-#if PY_VERSION_HEX < 0x030D0000
-        /* sized for the pairs buffered: no rehashing while it fills */
-        return _PyDict_NewPresized((Py_ssize_t)(count / 2));
-#else
-        return PyDict_New();
-#endif
+    if (as_map) { /* count counts keys and values; sized for the pairs buffered */
+        return aior_dict_presized((Py_ssize_t)(count / 2));
     }
     return PyList_New((Py_ssize_t)count);
 }
