@@ -73,7 +73,6 @@ aior_exec(PyObject *module)
     INTERN(str_write, "write");
     INTERN(str_writelines, "writelines");
     INTERN(str_close, "close");
-    INTERN(str_flush, "_flush");
     INTERN(str_execute_pubsub, "execute_pubsub");
     INTERN(str_put_nowait, "put_nowait");
     INTERN(str_get_extra_info, "get_extra_info");
@@ -212,7 +211,6 @@ aior_clear(PyObject *module)
     Py_CLEAR(st->str_write);
     Py_CLEAR(st->str_writelines);
     Py_CLEAR(st->str_close);
-    Py_CLEAR(st->str_flush);
     Py_CLEAR(st->str_execute_pubsub);
     Py_CLEAR(st->str_put_nowait);
     Py_CLEAR(st->str_get_extra_info);

@@ -63,7 +63,6 @@ typedef struct {
     PyObject *str_write;
     PyObject *str_writelines;
     PyObject *str_close;
-    PyObject *str_flush;
     PyObject *str_execute_pubsub;
     PyObject *str_put_nowait;
     PyObject *str_get_extra_info;

@@ -262,6 +262,11 @@ Protocol_flush(ProtocolObject *self, PyObject *Py_UNUSED(ignored))
     Py_RETURN_NONE;
 }
 
+/* The callback call_soon() gets: made when a flush is scheduled, not kept
+ * (a bound method stored in the object would be a reference cycle, and
+ * every connection would wait for the garbage collector). */
+static PyMethodDef flush_def = {"_flush", (PyCFunction)Protocol_flush, METH_NOARGS, NULL};
+
 /* ---------------------------------------------------------------- execute */
 
 static int
@@ -517,7 +522,9 @@ queue_command(ProtocolObject *self, PyObject *const *args, Py_ssize_t nargs, PyO
      * queued (corked), one flush at the next iteration sends all queued. */
     int write_now = self->count == 0 && self->corked == 0;
     if (!write_now && !self->flush_scheduled && !self->paused) {
-        PyObject *handle = PyObject_CallOneArg(self->call_soon, self->flush_cb);
+        PyObject *cb = PyCFunction_New(&flush_def, (PyObject *)self);
+        PyObject *handle = cb ? PyObject_CallOneArg(self->call_soon, cb) : NULL;
+        Py_XDECREF(cb);
         if (handle == NULL) {
             goto error;
         }
@@ -1233,17 +1240,14 @@ Protocol_init(ProtocolObject *self, PyObject *args, PyObject *kwds)
     }
     PyObject *create_future = PyObject_GetAttr(loop, self->st->str_create_future);
     PyObject *call_soon = PyObject_GetAttr(loop, self->st->str_call_soon);
-    PyObject *flush_cb = PyObject_GetAttr((PyObject *)self, self->st->str_flush);
-    if (create_future == NULL || call_soon == NULL || flush_cb == NULL) {
+    if (create_future == NULL || call_soon == NULL) {
         Py_XDECREF(create_future);
         Py_XDECREF(call_soon);
-        Py_XDECREF(flush_cb);
         return -1;
     }
     Py_XSETREF(self->loop, Py_NewRef(loop));
     Py_XSETREF(self->create_future, create_future);
     Py_XSETREF(self->call_soon, call_soon);
-    Py_XSETREF(self->flush_cb, flush_cb);
     Py_XSETREF(self->encoding, encoding == Py_None ? NULL : Py_NewRef(encoding));
     return 0;
 }
@@ -1275,7 +1279,6 @@ Protocol_traverse(ProtocolObject *self, visitproc visit, void *arg)
     Py_VISIT(self->loop);
     Py_VISIT(self->create_future);
     Py_VISIT(self->call_soon);
-    Py_VISIT(self->flush_cb);
     Py_VISIT(self->transport);
     Py_VISIT(self->encoding);
     Py_VISIT(self->db);
@@ -1301,7 +1304,6 @@ Protocol_clear(ProtocolObject *self)
     Py_CLEAR(self->loop);
     Py_CLEAR(self->create_future);
     Py_CLEAR(self->call_soon);
-    Py_CLEAR(self->flush_cb);
     Py_CLEAR(self->transport);
     Py_CLEAR(self->encoding);
     Py_CLEAR(self->close_msg);
@@ -1370,6 +1372,12 @@ Protocol_get_pending(ProtocolObject *self, void *Py_UNUSED(closure))
 }
 
 static PyObject *
+Protocol_get_read_buffer_size(ProtocolObject *self, void *Py_UNUSED(closure))
+{
+    return PyLong_FromSize_t(resp_capacity(&self->parser));
+}
+
+static PyObject *
 Protocol_get_writing_paused(ProtocolObject *self, void *Py_UNUSED(closure))
 {
     return PyBool_FromLong(self->paused);
@@ -1413,6 +1421,8 @@ static PyGetSetDef Protocol_getset[] = {
      PyDoc_STR("Number of commands waiting for a reply."), NULL},
     {"writing_paused", (getter)Protocol_get_writing_paused, NULL,
      PyDoc_STR("True while the transport asked us to stop writing."), NULL},
+    {"_read_buffer_size", (getter)Protocol_get_read_buffer_size, NULL,
+     PyDoc_STR("Bytes allocated for the parser's read buffer (internal: for tests)."), NULL},
     {NULL},
 };
 

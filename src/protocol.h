@@ -36,7 +36,6 @@ typedef struct {
     PyObject *loop;
     PyObject *create_future; /* loop.create_future, fetched once */
     PyObject *call_soon;     /* loop.call_soon */
-    PyObject *flush_cb;      /* self._flush (a cycle, broken by tp_clear) */
     PyObject *transport;
     int sock_fd;             /* its socket, if commands may be sent on it directly (sendmsg.c) */
     PyObject *encoding;      /* the connection's codec: str or NULL */

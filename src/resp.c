@@ -6,7 +6,10 @@
 #include <string.h>
 
 #define INITIAL_CAP 16384
-#define IDLE_SHRINK_CAP (1024 * 1024)
+/* An empty buffer larger than this is given back (a connection that read
+ * one big reply must not keep its memory while idle); this much (a read's
+ * worth) is kept for the next reply. */
+#define IDLE_SHRINK_CAP (64 * 1024)
 
 void
 resp_init(resp_parser *p)
@@ -65,6 +68,11 @@ resp_release_export(resp_parser *p)
 {
     if (p->exports > 0 && --p->exports == 0) {
         free_retired(p);
+        /* the transport holds its view while the reply is processed: an
+         * empty buffer could not be given back then, it can now */
+        if (!p->busy && p->start == p->end) {
+            resp_release_idle(p);
+        }
     }
 }
 
@@ -72,6 +80,12 @@ size_t
 resp_buffered(const resp_parser *p)
 {
     return p->end - p->start;
+}
+
+size_t
+resp_capacity(const resp_parser *p)
+{
+    return p->cap;
 }
 
 static int
@@ -171,7 +185,7 @@ resp_release_idle(resp_parser *p)
 {
     p->start = p->end = p->pos = 0;
     p->line_from = 0;
-    /* A huge reply is gone: give its memory back. */
+    /* A large reply is gone: give its memory back. */
     if (p->cap > IDLE_SHRINK_CAP) {
         if (p->exports == 0) {
             PyMem_Free(p->data);

@@ -149,6 +149,8 @@ resp_consume(resp_parser *p, size_t end)
 /* A buffer view of the parser's memory was released (see exports). */
 void resp_release_export(resp_parser *p);
 size_t resp_buffered(const resp_parser *p);
+/* Bytes allocated for the buffer (its capacity). */
+size_t resp_capacity(const resp_parser *p);
 /* Fill ctx from an encoding/errors pair of str objects (either may be None
  * or NULL). The ctx borrows their UTF-8 buffers: keep the objects alive. */
 int resp_ctx_set_encoding(resp_build_ctx *ctx, PyObject *encoding, PyObject *errors);
