@@ -113,6 +113,7 @@ resp_reserve(resp_parser *p, size_t n)
         if (p->line_from) {
             p->line_from -= p->start;
         }
+        p->funded_to = p->funded_to > p->start ? p->funded_to - p->start : 0;
         p->end = used;
         p->start = 0;
         if (p->cap - p->end >= n) {
@@ -184,7 +185,7 @@ void
 resp_release_idle(resp_parser *p)
 {
     p->start = p->end = p->pos = 0;
-    p->line_from = 0;
+    p->line_from = p->funded_to = 0;
     /* A large reply is gone: give its memory back. */
     if (p->cap > IDLE_SHRINK_CAP) {
         if (p->exports == 0) {
@@ -434,16 +435,21 @@ store_item(resp_parser *p, resp_frame *f, PyObject *item)
 
 /* An aggregate of `count` elements starts after `after`: its container. It
  * gets no more slots than the bytes already buffered could fill (an element
- * takes at least 3 bytes); a list's other elements are appended as they
- * arrive, so memory follows the bytes received, never the count the peer
- * declared. */
+ * takes at least 3 bytes), and each buffered byte pays for slots once, for
+ * all the open aggregates together: nested ones share the bytes after the
+ * last that were paid for (funded_to), else every level of
+ * "*4294967295\r\n*4294967295\r\n..." would preallocate for the same
+ * bytes. A list's other elements are appended as they arrive, so memory
+ * follows the bytes received, never the counts the peer declared. */
 static PyObject *
 new_container(resp_parser *p, int as_map, int64_t count, size_t after)
 {
-    int64_t room = (int64_t)((p->end - after) / 3);
+    size_t from = after > p->funded_to ? after : p->funded_to;
+    int64_t room = from < p->end ? (int64_t)((p->end - from) / 3) : 0;
     if (count > room) {
         count = room;
     }
+    p->funded_to = from + (size_t)count * 3;
     if (as_map) { /* count counts keys and values; sized for the pairs buffered */
         return aior_dict_presized((Py_ssize_t)(count / 2));
     }
@@ -901,6 +907,7 @@ resp_build(resp_parser *p, const resp_build_ctx *ctx, size_t end)
     size_t again = 0;
     p->pos = p->start;
     p->line_from = 0;
+    p->funded_to = 0; /* the scan preallocated nothing */
     p->mode = RESP_IDLE;
     int r = resp_parse(p, ctx, 1, &result, &again);
     if (r != 1 || again != end) {

@@ -32,6 +32,7 @@ typedef struct {
     size_t start, end, cap;
     size_t pos;        /* where the scan resumes (offset into data) */
     size_t line_from;  /* where the CRLF search for the element at pos resumes */
+    size_t funded_to;  /* buffered bytes before this have paid for preallocated slots */
     resp_frame *stack; /* grows on demand up to AIOR_MAX_DEPTH frames */
     int depth, stack_cap;
     int n_attr;        /* attribute frames on the stack: their contents are dropped */
