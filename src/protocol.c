@@ -178,6 +178,36 @@ aior_close_with(ProtocolObject *self, PyObject *exc_type, const char *message, P
 
 /* ----------------------------------------------------------------- output */
 
+/* The queued output is gone (out of memory while resizing it): the waiters
+ * of those commands would take the replies of the commands sent after
+ * them. Close and fail them all, with the MemoryError set now as the cause;
+ * the caller gets the same ConnectionClosedError. */
+static void
+out_lost(ProtocolObject *self)
+{
+    PyObject *cause = aior_fetch_exception();
+    self->out_len = self->out_cap = 0; /* self->out was freed by the resize */
+    aior_close_with(self, self->st->ConnectionClosedError,
+                    "Connection closed: out of memory while queueing commands", cause);
+    PyObject *exc = self->close_msg != NULL
+                        ? PyObject_CallOneArg(self->st->ConnectionClosedError, self->close_msg)
+                        : NULL;
+    if (exc == NULL) {
+        Py_XDECREF(cause);
+        if (!PyErr_Occurred()) {
+            PyErr_NoMemory();
+        }
+        return;
+    }
+    if (cause != NULL) {
+        PyException_SetCause(exc, cause); /* steals */
+    }
+    aior_restore_exception(exc);
+}
+
+/* Room for n more bytes in the output buffer: where to write them, or NULL
+ * with an exception set (if what was queued is lost, the connection is
+ * closed: see out_lost). */
 char *
 aior_out_reserve(ProtocolObject *self, size_t n)
 {
@@ -201,6 +231,9 @@ aior_out_reserve(ProtocolObject *self, size_t n)
         }
         /* we hold the only reference: resizing in place is allowed */
         if (aior_bytes_resize(&self->out, (Py_ssize_t)cap) < 0) {
+            if (self->out_len > 0) {
+                out_lost(self);
+            }
             self->out_len = self->out_cap = 0;
             return NULL;
         }
@@ -222,7 +255,7 @@ take_out(ProtocolObject *self)
     PyObject *data = self->out;
     self->out = NULL;
     if (self->out_len < self->out_cap && aior_bytes_resize(&data, (Py_ssize_t)self->out_len) < 0) {
-        self->out_len = self->out_cap = 0;
+        out_lost(self);
         return NULL;
     }
     self->out_len = self->out_cap = 0;
