@@ -77,6 +77,9 @@ aior_exec(PyObject *module)
     INTERN(str_put_nowait, "put_nowait");
     INTERN(str_get_extra_info, "get_extra_info");
     INTERN(str_get_write_buffer_size, "get_write_buffer_size");
+    INTERN(str_is_closing, "is_closing");
+    INTERN(str_sslcontext, "sslcontext");
+    INTERN(str_ssl_object, "ssl_object");
     INTERN(str_socket, "socket");
     INTERN(str__commands, "_commands");
     INTERN(str__results, "_results");
@@ -94,11 +97,13 @@ aior_exec(PyObject *module)
     IMPORT(InvalidStateError, "asyncio", "InvalidStateError");
     IMPORT(CancelledError, "asyncio", "CancelledError");
     IMPORT(get_running_loop, "asyncio", "get_running_loop");
+#if PY_VERSION_HEX < 0x030C0000
     /* optional: without it every write goes through the transport */
     st->SelectorSocketTransport = import_attr("asyncio.selector_events", "_SelectorSocketTransport");
     if (st->SelectorSocketTransport == NULL) {
         PyErr_Clear();
     }
+#endif
     st->context_kwnames = Py_BuildValue("(s)", "context");
     if (st->context_kwnames == NULL) {
         goto error;
@@ -215,6 +220,9 @@ aior_clear(PyObject *module)
     Py_CLEAR(st->str_put_nowait);
     Py_CLEAR(st->str_get_extra_info);
     Py_CLEAR(st->str_get_write_buffer_size);
+    Py_CLEAR(st->str_is_closing);
+    Py_CLEAR(st->str_sslcontext);
+    Py_CLEAR(st->str_ssl_object);
     Py_CLEAR(st->str_socket);
     Py_CLEAR(st->str__commands);
     Py_CLEAR(st->str__results);

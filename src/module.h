@@ -45,8 +45,8 @@ typedef struct {
     PyObject *InvalidStateError;
     PyObject *CancelledError;
     PyObject *get_running_loop; /* asyncio.get_running_loop */
-    /* asyncio's socket transport (private: NULL if it cannot be imported),
-     * whose socket may be written to directly (sendmsg.c) */
+    /* asyncio's socket transport (private: NULL if it cannot be imported,
+     * and on 3.12+), whose socket may be written to directly (sendmsg.c) */
     PyObject *SelectorSocketTransport;
     PyObject *context_kwnames;  /* ("context",) */
     /* the "use the connection's encoding" sentinel (aioredis.util._NOTSET) */
@@ -67,6 +67,9 @@ typedef struct {
     PyObject *str_put_nowait;
     PyObject *str_get_extra_info;
     PyObject *str_get_write_buffer_size;
+    PyObject *str_is_closing;
+    PyObject *str_sslcontext;
+    PyObject *str_ssl_object;
     PyObject *str_socket;
     PyObject *str__commands;
     PyObject *str__results;

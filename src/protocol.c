@@ -142,6 +142,7 @@ aior_close_with(ProtocolObject *self, PyObject *exc_type, const char *message, P
     }
     self->state = STATE_CLOSED;
     self->sock_fd = -1;
+    Py_CLEAR(self->sock);
     Py_CLEAR(self->out);
     self->out_len = self->out_cap = 0;
 
@@ -177,6 +178,23 @@ aior_close_with(ProtocolObject *self, PyObject *exc_type, const char *message, P
 }
 
 /* ----------------------------------------------------------------- output */
+
+int
+aior_transport_closing(ProtocolObject *self)
+{
+    if (self->transport == NULL) {
+        return 1;
+    }
+    PyObject *transport = Py_NewRef(self->transport);
+    PyObject *r = PyObject_CallMethodNoArgs(transport, self->st->str_is_closing);
+    Py_DECREF(transport);
+    if (r == NULL) {
+        return -1;
+    }
+    int closing = PyObject_IsTrue(r);
+    Py_DECREF(r);
+    return closing;
+}
 
 /* The queued output is gone (out of memory while resizing it): the waiters
  * of those commands would take the replies of the commands sent after
@@ -419,12 +437,12 @@ hand_over(ProtocolObject *self, PyObject *parts, PyObject *value)
  * writing is paused the output buffer would be overtaken: then the argument
  * is copied like any other. 0, or -1 with an exception set.
  *
- * The standard library's socket transport gets it in one sendmsg() when
- * nothing is queued (sendmsg.c), else in pieces it buffers. Any other
- * transport (uvloop's) gets all the pieces, the queued commands before
- * them and the tail after, in one writelines() call: uvloop sends a list
- * in one writev(), where a write() per piece was a send each, and the
- * server wakes for each (~0.2 ms more per 1 MiB SET on loopback). */
+ * On 3.11 the standard library's socket transport gets it in one sendmsg()
+ * when it would write at once (sendmsg.c), else in pieces it buffers. Any
+ * other transport (uvloop's, asyncio's from 3.12) gets all the pieces, the
+ * queued commands before them and the tail after, in one writelines()
+ * call: one writev()/sendmsg(), where a write() per piece was a send each,
+ * and the server wakes for each (~0.2 ms more per 1 MiB SET on loopback). */
 static int
 write_scattered(ProtocolObject *self, const aior_cmd *cmd)
 {
@@ -432,11 +450,20 @@ write_scattered(ProtocolObject *self, const aior_cmd *cmd)
     if (direct != 0) {
         return direct < 0 ? -1 : 0;
     }
-    PyObject *parts = NULL; /* the pieces for writelines(), or NULL: write() each */
+    /* the pieces for writelines(), or NULL: write() each. Not to a closing
+     * transport: the socket transport's writelines() (3.12, 3.13) would
+     * still queue them, and watch a socket about to be closed. */
+    PyObject *parts = NULL;
     if (self->sock_fd < 0 && !self->paused && self->state == STATE_OPEN) {
-        parts = PyList_New(0);
-        if (parts == NULL) {
+        int closing = aior_transport_closing(self);
+        if (closing < 0) {
             return -1;
+        }
+        if (!closing && self->state == STATE_OPEN && !self->paused) { /* that was Python */
+            parts = PyList_New(0);
+            if (parts == NULL) {
+                return -1;
+            }
         }
     }
     int rc = -1;
@@ -1313,6 +1340,7 @@ Protocol_traverse(ProtocolObject *self, visitproc visit, void *arg)
     Py_VISIT(self->create_future);
     Py_VISIT(self->call_soon);
     Py_VISIT(self->transport);
+    Py_VISIT(self->sock);
     Py_VISIT(self->encoding);
     Py_VISIT(self->db);
     Py_VISIT(self->close_msg);
@@ -1338,6 +1366,7 @@ Protocol_clear(ProtocolObject *self)
     Py_CLEAR(self->create_future);
     Py_CLEAR(self->call_soon);
     Py_CLEAR(self->transport);
+    Py_CLEAR(self->sock);
     Py_CLEAR(self->encoding);
     Py_CLEAR(self->close_msg);
     Py_CLEAR(self->tx_db);
@@ -1405,6 +1434,12 @@ Protocol_get_pending(ProtocolObject *self, void *Py_UNUSED(closure))
 }
 
 static PyObject *
+Protocol_get_direct_sends(ProtocolObject *self, void *Py_UNUSED(closure))
+{
+    return PyLong_FromSsize_t(self->direct_sends);
+}
+
+static PyObject *
 Protocol_get_read_buffer_size(ProtocolObject *self, void *Py_UNUSED(closure))
 {
     return PyLong_FromSize_t(resp_capacity(&self->parser));
@@ -1456,6 +1491,8 @@ static PyGetSetDef Protocol_getset[] = {
      PyDoc_STR("True while the transport asked us to stop writing."), NULL},
     {"_read_buffer_size", (getter)Protocol_get_read_buffer_size, NULL,
      PyDoc_STR("Bytes allocated for the parser's read buffer (internal: for tests)."), NULL},
+    {"_direct_sends", (getter)Protocol_get_direct_sends, NULL,
+     PyDoc_STR("Commands sent with sendmsg() beneath the transport (internal: for tests)."), NULL},
     {NULL},
 };
 

@@ -38,6 +38,8 @@ typedef struct {
     PyObject *call_soon;     /* loop.call_soon */
     PyObject *transport;
     int sock_fd;             /* its socket, if commands may be sent on it directly (sendmsg.c) */
+    PyObject *sock;          /* the transport's socket object then (its fd is checked each time) */
+    Py_ssize_t direct_sends; /* commands sent that way (for tests) */
     PyObject *encoding;      /* the connection's codec: str or NULL */
     PyObject *db;
     PyObject *close_msg;     /* why the connection is closed (str) */
@@ -85,9 +87,17 @@ void aior_on_pubsub_ack(ProtocolObject *self, PyObject *reply);
 int aior_is_message(const resp_parser *p, size_t end);
 void aior_route_message(ProtocolObject *self, PyObject *msg);
 
-/* sendmsg.c: the socket of a transport commands may be written to
- * directly (-1: none); send a command with big arguments in one sendmsg()
- * (1 sent, 0 not possible now: nothing done, -1 error) */
+/* transport.is_closing(): 1, 0, or -1 with an exception set. */
+int aior_transport_closing(ProtocolObject *self);
+
+/* sendmsg.c, used on Python 3.11 only (3.12's socket transport sends a
+ * writelines() list with one sendmsg() itself): the socket of a transport
+ * commands may be written to directly (-1: none; its socket object in
+ * self->sock); send a command with big arguments in one sendmsg() (1 sent,
+ * 0 not possible now: nothing done, -1 error) */
+#if PY_VERSION_HEX < 0x030C0000 && !defined(_WIN32)
+#define AIOR_SENDMSG 1
+#endif
 int aior_socket_fd(ProtocolObject *self, PyObject *transport);
 int aior_send_direct(ProtocolObject *self, const aior_cmd *cmd);
 

@@ -11,52 +11,75 @@
  * to transport.write in order, which buffers it as usual; on a socket
  * error everything is, and the transport meets the error itself.
  *
- * Writing to the socket under the transport is safe only because its
- * buffer is empty (nothing can be overtaken) and because it is the plain
- * socket transport (not TLS, not another loop's), checked by exact type.
- * Python 3.12's transport.writelines() does the same sendmsg(); this keeps
- * one code path for every version.
+ * Writing to the socket under the transport is safe only while the
+ * transport would write at once itself: it is the plain socket transport
+ * (exact type: not TLS, not another loop's; no ssl extra), it is not
+ * closing, not paused, its buffer is empty (nothing can be overtaken) and
+ * its socket still has the fd we know; all checked before every send.
+ * Only on Python 3.11: from 3.12 the transport's writelines() sends a list
+ * in one sendmsg() itself, and write_scattered() uses that.
  */
 #include "protocol.h"
 
-#ifndef _WIN32
+#ifdef AIOR_SENDMSG
 #include <errno.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
-#endif
 
 /* At most this many big arguments in one command take this path. */
 #define MAX_BIG_PARTS 16
 
+/* transport.get_extra_info(name) is None: 1, 0, or -1 with an exception. */
+static int
+extra_is_none(ProtocolObject *self, PyObject *transport, PyObject *name)
+{
+    PyObject *v = PyObject_CallMethodOneArg(transport, self->st->str_get_extra_info, name);
+    if (v == NULL) {
+        return -1;
+    }
+    int r = v == Py_None;
+    Py_DECREF(v);
+    return r;
+}
+
 int
 aior_socket_fd(ProtocolObject *self, PyObject *transport)
 {
-#ifdef _WIN32
-    (void)self;
-    (void)transport;
-    return -1;
-#else
     aior_state *st = self->st;
+    Py_CLEAR(self->sock);
     if (st->SelectorSocketTransport == NULL ||
-        (PyObject *)Py_TYPE(transport) != st->SelectorSocketTransport) {
+        (PyObject *)Py_TYPE(transport) != st->SelectorSocketTransport ||
+        extra_is_none(self, transport, st->str_sslcontext) != 1 ||
+        extra_is_none(self, transport, st->str_ssl_object) != 1) {
+        PyErr_Clear(); /* no socket to use: the transport writes everything */
         return -1;
     }
     PyObject *sock = PyObject_CallMethodOneArg(transport, st->str_get_extra_info, st->str_socket);
     int fd = sock == NULL || sock == Py_None ? -1 : PyObject_AsFileDescriptor(sock);
-    Py_XDECREF(sock);
     if (fd < 0) {
-        PyErr_Clear(); /* no socket to use: the transport writes everything */
+        PyErr_Clear();
+        Py_XDECREF(sock);
+        return -1;
     }
+    self->sock = sock;
     return fd;
-#endif
 }
 
-#ifndef _WIN32
-/* transport.get_write_buffer_size() == 0: 1, 0, or -1 with an exception. */
+/* The transport would write at once: not closing, nothing buffered, and its
+ * socket still ours. 1, 0, or -1 with an exception. */
 static int
-transport_buffer_empty(ProtocolObject *self)
+transport_writes_now(ProtocolObject *self)
 {
-    PyObject *size = PyObject_CallMethodNoArgs(self->transport, self->st->str_get_write_buffer_size);
+    int closing = aior_transport_closing(self);
+    if (closing != 0) {
+        return closing < 0 ? -1 : 0;
+    }
+    if (self->transport == NULL) {
+        return 0;
+    }
+    PyObject *transport = Py_NewRef(self->transport);
+    PyObject *size = PyObject_CallMethodNoArgs(transport, self->st->str_get_write_buffer_size);
+    Py_DECREF(transport);
     if (size == NULL) {
         return -1;
     }
@@ -65,7 +88,17 @@ transport_buffer_empty(ProtocolObject *self)
     if (n == -1 && PyErr_Occurred()) {
         return -1;
     }
-    return n == 0;
+    if (n != 0 || self->sock == NULL) {
+        return 0;
+    }
+    /* closed under the transport, the fd may be another socket's by now */
+    PyObject *sock = Py_NewRef(self->sock);
+    int fd = PyObject_AsFileDescriptor(sock);
+    Py_DECREF(sock);
+    if (fd < 0) {
+        PyErr_Clear();
+    }
+    return fd >= 0 && fd == self->sock_fd;
 }
 
 /* part[skip:] as an object for transport.write: a copy of the memory at ptr
@@ -85,25 +118,19 @@ rest_of(PyObject *owner, const char *ptr, size_t len, size_t skip)
     Py_XDECREF(view);
     return tail;
 }
-#endif
 
 int
 aior_send_direct(ProtocolObject *self, const aior_cmd *cmd)
 {
-#ifdef _WIN32
-    (void)self;
-    (void)cmd;
-    return 0;
-#else
     if (self->sock_fd < 0 || self->state != STATE_OPEN || self->paused || self->out_len != 0) {
         return 0;
     }
-    int empty = transport_buffer_empty(self);
-    if (empty <= 0) {
-        return empty; /* -1: error; 0: data pending there, the usual way */
+    int now = transport_writes_now(self);
+    if (now <= 0) {
+        return now; /* -1: error; 0: the usual way */
     }
     /* that was Python code: check again */
-    if (self->state != STATE_OPEN || self->paused || self->out_len != 0) {
+    if (self->sock_fd < 0 || self->state != STATE_OPEN || self->paused || self->out_len != 0) {
         return 0;
     }
     char *scratch = aior_out_reserve(self, cmd->size - cmd->big_bytes);
@@ -151,6 +178,7 @@ aior_send_direct(ProtocolObject *self, const aior_cmd *cmd)
     if (sent < 0) {
         sent = 0; /* would block, or an error the transport will report */
     }
+    self->direct_sends++;
     /* The rest, in order, to the transport. Made into objects first: the
      * small parts live in the output buffer, and transport.write is Python. */
     PyObject *rest[2 * MAX_BIG_PARTS + 1];
@@ -183,5 +211,23 @@ done:
         Py_DECREF(rest[k]);
     }
     return rc;
-#endif
 }
+
+#else /* 3.12+, or no sendmsg(): the transport writes everything */
+
+int
+aior_socket_fd(ProtocolObject *self, PyObject *transport)
+{
+    (void)self;
+    (void)transport;
+    return -1;
+}
+
+int
+aior_send_direct(ProtocolObject *self, const aior_cmd *cmd)
+{
+    (void)self;
+    (void)cmd;
+    return 0;
+}
+#endif
