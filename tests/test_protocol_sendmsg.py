@@ -132,3 +132,35 @@ async def test_a_transport_with_data_buffered_is_not_overtaken(redis_server):
     finally:
         conn.close()
         await conn.wait_closed()
+
+
+@pytest.mark.skipif(not USES_OUR_SENDMSG, reason="from 3.12 the transport's writelines() does the sendmsg()")
+async def test_a_socket_closed_beneath_the_transport_is_not_written_to(redis_server):
+    # The transport's socket is closed behind its back and its descriptor
+    # number taken by another connection: a command must not go there.
+    key = "sendmsg:reused"
+    assert redis_server.command("DEL", key) in (0, 1)
+    conn = await connect(redis_server.tcp_address)
+    assert await conn.execute("PING") == b"PONG"
+    sock = conn.transport._sock
+    fd = sock.fileno()
+    loop = asyncio.get_running_loop()
+    loop._remove_reader(fd)  # as a transport closing would, so the selector forgets it
+    sock.close()
+    other = socket.create_connection(redis_server.tcp_address)
+    try:
+        if other.fileno() != fd:
+            pytest.skip("the descriptor number was not reused")
+        fut = conn.execute("SET", key, BIG)
+        await asyncio.sleep(0.2)  # a reply to a command sent there would be in by now
+        assert redis_server.command("PING") == b"PONG"
+        other.setblocking(False)
+        with pytest.raises(BlockingIOError):
+            reply = other.recv(100)
+            pytest.fail(f"the command went to another connection, which got {reply!r}")
+        assert redis_server.command("EXISTS", key) == 0
+        with pytest.raises(ConnectionClosedError):
+            await asyncio.wait_for(fut, 5)
+        await conn.wait_closed()
+    finally:
+        other.close()
