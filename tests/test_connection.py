@@ -637,24 +637,36 @@ async def test_idle_connection_writes_at_once(redis_server):
 
 
 def _recording_transport_writes():
-    """Like count_transport_writes, but keeps the objects written as they are."""
+    """Like count_transport_writes, but keeps the objects written as they are
+    (each part of a writelines() list too: from 3.12 big arguments go that way)."""
     import asyncio.selector_events as se
 
     cls = se._SelectorSocketTransport
-    original = cls.write
+    original, original_writelines = cls.write, cls.writelines
     calls = []
+    in_writelines = []
 
     def write(self, data):
-        calls.append(data)
+        if not in_writelines:
+            calls.append(data)
         return original(self, data)
+
+    def writelines(self, list_of_data):
+        parts = list(list_of_data)
+        calls.extend(parts)
+        in_writelines.append(True)
+        try:
+            return original_writelines(self, parts)
+        finally:
+            in_writelines.pop()
 
     @contextlib.contextmanager
     def patched():
-        cls.write = write
+        cls.write, cls.writelines = write, writelines
         try:
             yield calls
         finally:
-            cls.write = original
+            cls.write, cls.writelines = original, original_writelines
 
     return patched()
 
@@ -712,7 +724,10 @@ async def test_big_bytes_arguments_are_written_without_a_copy(redis_server):
 
 async def test_big_arguments_on_an_idle_connection_go_in_one_sendmsg(redis_server):
     """Nothing queued anywhere: the command goes straight to the socket, in
-    one scatter/gather call, without transport.write (src/sendmsg.c)."""
+    one scatter/gather call, without transport.write (src/sendmsg.c, 3.11);
+    from 3.12 in one transport.writelines(), which does that sendmsg()."""
+    from aioredis._core import pack_command
+
     k = "aioredis-test:conn:direct"
     big1 = bytes(range(256)) * 512  # 128 KiB
     big2 = b"q" * (1024 * 1024)
@@ -721,7 +736,13 @@ async def test_big_arguments_on_an_idle_connection_go_in_one_sendmsg(redis_serve
             await conn.execute("PING")
             writes.clear()
             assert await conn.execute("MSET", k + ":1", big1, k + ":2", "small", k + ":3", big2) == b"OK"
-            assert writes == []  # not one transport.write
+            if sys.version_info < (3, 12):
+                assert writes == []  # not one transport.write
+                assert conn._direct_sends == 1
+            else:  # the parts of one writelines(), the values as they are
+                assert b"".join(writes) == pack_command("MSET", k + ":1", big1, k + ":2", "small", k + ":3", big2)
+                assert any(w is big1 for w in writes) and any(w is big2 for w in writes)
+                assert conn._direct_sends == 0
             assert await conn.execute("MGET", k + ":1", k + ":2", k + ":3") == [big1, b"small", big2]
             assert await conn.execute("SET", k + ":1", big2) == b"OK"
             assert await conn.execute("STRLEN", k + ":1") == len(big2)
