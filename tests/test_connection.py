@@ -826,6 +826,7 @@ async def test_other_transports_get_big_arguments_in_one_writelines_call(redis_s
             await conn.execute("DEL", k + ":0", k + ":1", k + ":2", k + ":3")
 
 
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="sendmsg.c is used on 3.11 only")
 async def test_what_the_socket_does_not_take_goes_through_the_transport(redis_server):
     """A value larger than the socket's send buffer: sendmsg() takes part of
     it, the rest is handed to the transport (a view, not a copy) in order."""

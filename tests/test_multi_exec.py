@@ -1,6 +1,7 @@
 """Redis.multi_exec() / aioredis.commands.MultiExec against a real redis-server."""
 
 import asyncio
+import sys
 
 import pytest
 from helpers import auth_kwargs, client, count_writes, key_maker, settle
@@ -626,4 +627,7 @@ async def test_big_values_inside_a_transaction(redis_server):
         assert b"".join(writes) == (
             encode_command(b"MULTI") + encode_command(b"SET", k, "before") + encode_command(b"SET", k, big)
             + encode_command(b"APPEND", k, "!") + encode_command(b"GET", k) + encode_command(b"EXEC"))
-        assert len(writes) == 3  # the part before the value, the value, the rest
+        if sys.version_info < (3, 12):
+            assert len(writes) == 3  # the part before the value, the value, the rest
+        else:  # up to the value's end in one writelines(), then the rest
+            assert len(writes) == 2
