@@ -972,20 +972,55 @@ aior_protocol_failed(ProtocolObject *self)
                self->parser.errmsg, NULL);
 }
 
-/* Parse and dispatch every complete reply in the buffer. A reply is built
- * while it arrives, decoded as its command (the oldest waiting) asked; in
- * pub/sub mode it is only scanned until whole, as whether it is a message
- * decides how to build it. */
+/* A complete push: built as bytes (a scanned one now), handed to the push
+ * dispatcher. One that cannot be built closes the connection, since
+ * whether a waiter was owed it cannot be told. */
+static void
+take_push(ProtocolObject *self, int r, PyObject *reply, resp_build_ctx *ctx, size_t end)
+{
+    if (r == 2) {
+        ctx->encoding = NULL;
+        ctx->utf8 = ctx->flat_map = 0;
+        reply = resp_build(&self->parser, ctx, end);
+    }
+    resp_consume(&self->parser, end);
+    if (reply == NULL) {
+        PyObject *exc = aior_fetch_exception();
+        aior_close_with(self, self->st->ConnectionClosedError,
+                        "Connection closed: a push could not be read", exc);
+        Py_XDECREF(exc);
+        return;
+    }
+    aior_on_push(self, reply);
+    if (r == 2) {
+        Py_DECREF(reply);
+    }
+}
+
+/* Parse and dispatch every complete reply in the buffer.
+ *
+ * What a reply is, is fixed when its first byte is parsed (see
+ * docs/internals.rst, "Pub/Sub routing"): a push ('>') is built as bytes
+ * for the push dispatcher; while subscribed (the server acknowledged a
+ * subscription) a reply is scanned, and once whole it is a message or the
+ * head waiter's; otherwise it is the head waiter's, built while it arrives
+ * as that waiter asked. The parser's mode (build or scan) and the reply's
+ * first byte, which stays buffered until the reply is complete, carry the
+ * decision across reads: nothing queued meanwhile changes it. */
 static void
 process_replies(ProtocolObject *self)
 {
     aior_state *st = self->st;
+    resp_parser *p = &self->parser;
     while (self->state == STATE_OPEN) {
         size_t end;
         PyObject *reply = NULL;
         resp_build_ctx ctx = {st->ReplyError, NULL, NULL, 0, 0, st->ok_bytes};
-        int build = !aior_in_pubsub_mode(self);
-        if (build && self->count > 0) {
+        char first = p->start < p->end ? p->data[p->start] : '\0';
+        /* looked at only when a reply begins; '|': attributes first, the
+         * type that decides comes after them */
+        int build = first == '>' || (self->in_pubsub <= 0 && first != '|');
+        if (first != '>' && self->count > 0) {
             const waiter *head = &self->ring[self->head];
             if (resp_ctx_set_encoding(&ctx, head->encoding, NULL) < 0) {
                 PyErr_Clear(); /* scan it; building it later raises this again for its caller */
@@ -993,7 +1028,7 @@ process_replies(ProtocolObject *self)
             }
             ctx.flat_map = head->convert == st->pairs_to_dict;
         }
-        int r = resp_parse(&self->parser, &ctx, build, &reply, &end);
+        int r = resp_parse(p, &ctx, build, &reply, &end);
         if (r == 0) {
             r = aior_big_start(self); /* 1: a large reply has begun, read into its object */
             if (r >= 0) {
@@ -1011,26 +1046,26 @@ process_replies(ProtocolObject *self)
             aior_protocol_failed(self);
             return;
         }
-        if (aior_in_pubsub_mode(self) && aior_is_message(&self->parser, end)) {
-            if (r == 2) {
-                ctx.encoding = NULL; /* messages are bytes */
-                reply = resp_build(&self->parser, &ctx, end);
-            }
-            resp_consume(&self->parser, end);
-            aior_route_message(self, reply);
+        char type = resp_reply_type(p);
+        if (type == '>') {
+            take_push(self, r, reply, &ctx, end);
+            Py_XDECREF(reply);
+            continue;
+        }
+        if (r == 2 && self->in_pubsub > 0 && aior_is_message(p, end)) {
+            ctx.encoding = NULL; /* messages are bytes */
+            ctx.utf8 = ctx.flat_map = 0;
+            reply = resp_build(p, &ctx, end);
+            resp_consume(p, end);
+            (void)aior_route_message(self, reply); /* odd items: not a message, nobody's */
             Py_XDECREF(reply);
             continue;
         }
         PyObject *exc = r == 1 && reply == NULL ? aior_fetch_exception() : NULL;
-        char type = resp_reply_type(&self->parser);
         if (self->count == 0) {
             Py_XDECREF(reply);
             Py_XDECREF(exc);
-            if (type == '>') { /* an out-of-band push nobody subscribed to */
-                resp_consume(&self->parser, end);
-                continue;
-            }
-            PyOS_snprintf(self->parser.errmsg, sizeof(self->parser.errmsg),
+            PyOS_snprintf(p->errmsg, sizeof(p->errmsg),
                           "Protocol error: got a reply with no command pending");
             aior_protocol_failed(self);
             return;
@@ -1039,14 +1074,15 @@ process_replies(ProtocolObject *self)
         if (r == 2) {
             ctx.encoding = NULL;
             ctx.utf8 = 0;
+            ctx.flat_map = w.convert == st->pairs_to_dict;
             if (resp_ctx_set_encoding(&ctx, w.encoding, NULL) == 0) {
-                reply = resp_build(&self->parser, &ctx, end);
+                reply = resp_build(p, &ctx, end);
             }
         }
         else if (exc != NULL) {
             aior_restore_exception(exc); /* aior_on_reply takes it for the caller */
         }
-        resp_consume(&self->parser, end);
+        resp_consume(p, end);
         aior_on_reply(self, &w, type, reply);
         Py_XDECREF(reply);
         aior_waiter_release(&w);
@@ -1345,6 +1381,7 @@ Protocol_traverse(ProtocolObject *self, visitproc visit, void *arg)
     Py_VISIT(self->db);
     Py_VISIT(self->close_msg);
     Py_VISIT(self->tx_db);
+    Py_VISIT(self->push_handler);
     Py_VISIT(self->channels);
     Py_VISIT(self->patterns);
     Py_VISIT(self->big);
@@ -1370,6 +1407,7 @@ Protocol_clear(ProtocolObject *self)
     Py_CLEAR(self->encoding);
     Py_CLEAR(self->close_msg);
     Py_CLEAR(self->tx_db);
+    Py_CLEAR(self->push_handler);
     Py_CLEAR(self->channels);
     Py_CLEAR(self->patterns);
     Py_CLEAR(self->big);
@@ -1469,7 +1507,28 @@ Protocol_get_patterns(ProtocolObject *self, void *Py_UNUSED(closure))
     return Py_NewRef(self->patterns ? self->patterns : Py_None);
 }
 
+static PyObject *
+Protocol_get_push_handler(ProtocolObject *self, void *Py_UNUSED(closure))
+{
+    return Py_NewRef(self->push_handler ? self->push_handler : Py_None);
+}
+
+static int
+Protocol_set_push_handler(ProtocolObject *self, PyObject *value, void *Py_UNUSED(closure))
+{
+    if (value != NULL && value != Py_None && !PyCallable_Check(value)) {
+        PyErr_SetString(PyExc_TypeError, "push_handler must be callable or None");
+        return -1;
+    }
+    Py_XSETREF(self->push_handler, value == NULL || value == Py_None ? NULL : Py_NewRef(value));
+    return 0;
+}
+
 static PyGetSetDef Protocol_getset[] = {
+    {"push_handler", (getter)Protocol_get_push_handler, (setter)Protocol_set_push_handler,
+     PyDoc_STR("Called with each RESP3 push that is neither a pub/sub message nor an\n"
+               "awaited acknowledgement (e.g. a CLIENT TRACKING invalidation), as a\n"
+               "list of bytes; None (the default) drops them."), NULL},
     {"in_pubsub", (getter)Protocol_get_in_pubsub, NULL,
      PyDoc_STR("Number of channels and patterns subscribed (read-only)."), NULL},
     {"_channels", (getter)Protocol_get_channels, NULL,

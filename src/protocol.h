@@ -52,6 +52,7 @@ typedef struct {
     int in_transaction;
     int multi_queued;        /* a MULTI was sent and no EXEC/DISCARD yet */
     PyObject *tx_db;         /* db of a SELECT queued inside that MULTI */
+    PyObject *push_handler;  /* called with RESP3 pushes no one else takes, or NULL */
     PyObject *channels;      /* pub/sub: channel name -> Channel */
     PyObject *patterns;      /* pub/sub: pattern -> Channel */
     Py_ssize_t in_pubsub;    /* subscriptions, from the last acknowledgement */
@@ -78,6 +79,7 @@ void aior_resolve(ProtocolObject *self, PyObject *fut, PyObject *method, PyObjec
 void aior_close_with(ProtocolObject *self, PyObject *exc_type, const char *message,
                      PyObject *cause);
 void aior_protocol_failed(ProtocolObject *self);
+/* a (P)SUBSCRIBE queued or acknowledged: only pub/sub commands may be sent */
 int aior_in_pubsub_mode(const ProtocolObject *self);
 void aior_on_reply(ProtocolObject *self, waiter *w, char type, PyObject *reply);
 
@@ -85,7 +87,8 @@ void aior_on_reply(ProtocolObject *self, waiter *w, char type, PyObject *reply);
 void aior_close_channels(ProtocolObject *self, PyObject *mapping);
 void aior_on_pubsub_ack(ProtocolObject *self, PyObject *reply);
 int aior_is_message(const resp_parser *p, size_t end);
-void aior_route_message(ProtocolObject *self, PyObject *msg);
+int aior_route_message(ProtocolObject *self, PyObject *msg);
+void aior_on_push(ProtocolObject *self, PyObject *push);
 
 /* transport.is_closing(): 1, 0, or -1 with an exception set. */
 int aior_transport_closing(ProtocolObject *self);

@@ -409,3 +409,60 @@ async def test_flat_map_replies_built_as_dict_while_arriving():
     assert isinstance(results[2], UnicodeDecodeError)
     assert isinstance(results[3], TypeError)
     assert results[4] == b"still in sync"
+
+
+# ---------------------------------------------------------------------------
+# replies the parser accepts but no waiter can take as they are
+# ---------------------------------------------------------------------------
+
+
+def _serve_each(payload, n_commands):
+    """A handler answering each of n_commands commands with payload."""
+
+    async def handler(reader, writer):
+        for _ in range(n_commands):
+            if await read_command(reader) is None:
+                return
+            writer.write(payload)
+            await writer.drain()
+        await reader.read()
+
+    return handler
+
+
+async def test_push_never_resolves_a_plain_command():
+    # an invalidation and a subscribe-like push come before GET's reply: only
+    # the reply is GET's; the pushes go to push_handler
+    invalidate = b">2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\na\r\n"
+    ack_like = b">3\r\n$9\r\nsubscribe\r\n$1\r\nc\r\n:1\r\n"
+    async with fake_server(_serve_each(invalidate + ack_like + b"$1\r\nv\r\n", 2)) as address:
+        conn = await aioredis.create_connection(address)
+        seen = []
+        conn.push_handler = seen.append
+        assert await asyncio.wait_for(conn.execute("GET", "a"), 5) == b"v"
+        assert seen == [[b"invalidate", [b"a"]], [b"subscribe", b"c", 1]]
+        conn.push_handler = None  # dropped
+        assert await asyncio.wait_for(conn.execute("GET", "a"), 5) == b"v"
+        assert not conn.closed
+        conn.close()
+        await conn.wait_closed()
+
+
+async def test_message_like_array_with_odd_items_is_dropped():
+    # subscribed: a "message" array whose channel is not bytes is nobody's
+    async def handler(reader, writer):
+        await read_command(reader)
+        writer.write(b"*3\r\n$9\r\nsubscribe\r\n$1\r\nc\r\n:1\r\n")
+        writer.write(b"*3\r\n$7\r\nmessage\r\n*1\r\n:1\r\n$1\r\nx\r\n")
+        writer.write(b"*3\r\n$7\r\nmessage\r\n$1\r\nc\r\n$7\r\npayload\r\n")
+        await writer.drain()
+        await reader.read()
+
+    async with fake_server(handler) as address:
+        conn = await aioredis.create_connection(address)
+        assert await asyncio.wait_for(conn.execute_pubsub("subscribe", "c"), 5) == [[b"subscribe", b"c", 1]]
+        ch = conn.pubsub_channels[b"c"]
+        assert await asyncio.wait_for(ch.get(), 5) == b"payload"
+        assert not conn.closed
+        conn.close()
+        await conn.wait_closed()

@@ -1,0 +1,159 @@
+"""What a reply is, decided by the C protocol: the head waiter's, a pub/sub
+message or a RESP3 push; what Python code run while a reply is decoded may
+do; the state a transaction's replies change. Against a real redis-server
+(see test_fake_server.py for what needs a fake one). Run under the
+sanitizers by CI (test_protocol*.py)."""
+
+import asyncio
+
+import pytest
+from helpers import client, key_maker
+
+from aioredis.pubsub import Channel
+
+key = key_maker("aioredis-test:routing")
+
+
+async def within(aw, timeout=5):
+    return await asyncio.wait_for(aw, timeout)
+
+
+# ---------------------------------------------------------------------------
+# a SUBSCRIBE queued is not subscribe mode
+# ---------------------------------------------------------------------------
+
+
+async def test_reply_like_a_message_before_subscribe_stays_its_commands(redis_server):
+    async with client(redis_server) as redis, client(redis_server) as pub:
+        k, chan = key("list"), key("chan")
+        await redis.rpush(k, "message", chan, "payload")
+        conn = redis.connection
+        # queued in one go: the SUBSCRIBE is queued before LRANGE's reply comes
+        lrange = conn.execute("LRANGE", k, 0, -1)
+        sub = conn.execute_pubsub("subscribe", chan)
+        assert await within(lrange) == [b"message", chan.encode(), b"payload"]
+        assert await within(sub) == [[b"subscribe", chan.encode(), 1]]
+        ch = conn.pubsub_channels[chan.encode()]
+        assert len(ch._queue) == 0  # the LRANGE reply was not taken for a message
+        assert await pub.publish(chan, "real") == 1
+        assert await within(ch.get()) == b"real"
+
+
+async def test_subscribe_while_a_message_like_dict_reply_is_half_received(redis_server):
+    # HGETALL of {pmessage: a, b: <5 MB>} looks like a pmessage and is built as
+    # a dict; a PSUBSCRIBE queued while it arrives used to route the dict as a
+    # message (indexing it as a list: SIGSEGV)
+    async with client(redis_server) as redis, client(redis_server) as pub:
+        h, pattern = key("hash"), key("pat") + ":*"
+        big = b"x" * (5 * 1024 * 1024)
+        await redis.hset(h, "pmessage", "a")
+        await redis.hset(h, "b", big)
+        conn = redis.connection
+        hgetall = redis.hgetall(h)
+        psub = []
+        original = conn.buffer_updated
+
+        def buffer_updated(nbytes):
+            original(nbytes)
+            if not psub and not hgetall.done():  # the reply is half here
+                psub.append(conn.execute_pubsub("psubscribe", pattern))
+
+        conn.buffer_updated = buffer_updated
+        try:
+            assert await within(hgetall) == {b"pmessage": b"a", b"b": big}
+        finally:
+            del conn.buffer_updated
+        assert psub, "the reply arrived in one read: nothing was tested"
+        assert await within(psub[0]) == [[b"psubscribe", pattern.encode(), 1]]
+        pch = conn.pubsub_patterns[pattern.encode()]
+        target = pattern[:-1] + "one"
+        assert await pub.publish(target, "m") == 1
+        assert await within(pch.get()) == (target.encode(), b"m")
+
+
+async def test_messages_between_acknowledgements_still_routed(redis_server):
+    async with client(redis_server) as redis, client(redis_server) as pub:
+        a, b = key("a"), key("b")
+        conn = redis.connection
+        assert await within(conn.execute_pubsub("subscribe", a)) == [[b"subscribe", a.encode(), 1]]
+        await pub.publish(a, "1")
+        # messages to a may come before b's acknowledgement
+        acks = conn.execute_pubsub("subscribe", b)
+        await pub.publish(a, "2")
+        assert await within(acks) == [[b"subscribe", b.encode(), 2]]
+        ch = conn.pubsub_channels[a.encode()]
+        assert [await within(ch.get()), await within(ch.get())] == [b"1", b"2"]
+        assert await within(conn.execute("PING")) == [b"pong", b""]
+        await within(conn.execute_pubsub("unsubscribe"))
+        assert conn.in_pubsub == 0
+        assert await within(conn.execute("ECHO", "back")) == b"back"
+
+
+# ---------------------------------------------------------------------------
+# RESP3 pushes
+# ---------------------------------------------------------------------------
+
+
+async def test_resp3_invalidation_push_goes_to_the_push_handler(redis_server):
+    async with client(redis_server) as redis, client(redis_server) as other:
+        conn = redis.connection
+        k = key("tracked")
+        await other.set(k, "v1")
+        seen = []
+        conn.push_handler = seen.append
+        hello = await within(conn.execute("HELLO", "3"))
+        assert hello[b"proto"] == 3
+        assert await within(conn.execute("CLIENT", "TRACKING", "ON")) == b"OK"
+        assert await within(conn.execute("GET", k)) == b"v1"
+        await other.set(k, "v2")  # the server pushes an invalidation to conn now
+        assert await within(conn.execute("PING")) == b"PONG"
+        assert await within(conn.execute("GET", k)) == b"v2"
+        assert await within(conn.execute("ECHO", "x")) == b"x"
+        assert seen == [[b"invalidate", [k.encode()]]]
+        # without a handler a push is dropped, the replies stay in order
+        conn.push_handler = None
+        await other.set(k, "v3")
+        assert await within(conn.execute("GET", k)) == b"v3"
+        assert await within(conn.execute("ECHO", "y")) == b"y"
+        assert not conn.closed
+
+
+async def test_resp3_subscribe_acknowledgements_and_messages(redis_server):
+    async with client(redis_server) as redis, client(redis_server) as pub:
+        conn = redis.connection
+        seen = []
+        conn.push_handler = seen.append
+        await within(conn.execute("HELLO", "3"))
+        chan, pattern = key("chan"), key("pat") + ":*"
+        assert await within(conn.execute_pubsub("subscribe", chan)) == [[b"subscribe", chan.encode(), 1]]
+        assert await within(conn.execute_pubsub("psubscribe", pattern)) == [
+            [b"psubscribe", pattern.encode(), 2]
+        ]
+        await pub.publish(chan, "hello")
+        await pub.publish(pattern[:-1] + "x", "world")
+        ch, pch = conn.pubsub_channels[chan.encode()], conn.pubsub_patterns[pattern.encode()]
+        assert isinstance(ch, Channel)
+        assert await within(ch.get()) == b"hello"
+        assert await within(pch.get()) == ((pattern[:-1] + "x").encode(), b"world")
+        assert await within(conn.execute_pubsub("unsubscribe", chan)) == [[b"unsubscribe", chan.encode(), 1]]
+        assert await within(ch.get()) is None  # closed by its acknowledgement
+        await within(conn.execute_pubsub("punsubscribe", pattern))
+        assert conn.in_pubsub == 0
+        assert seen == []
+
+
+def test_push_handler_must_be_callable():
+    from aioredis.connection import RedisConnection
+
+    loop = asyncio.new_event_loop()
+    try:
+        conn = RedisConnection(loop)
+        assert conn.push_handler is None
+        with pytest.raises(TypeError):
+            conn.push_handler = 42
+        conn.push_handler = print
+        assert conn.push_handler is print
+        del conn.push_handler
+        assert conn.push_handler is None
+    finally:
+        loop.close()
