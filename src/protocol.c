@@ -141,6 +141,7 @@ aior_close_with(ProtocolObject *self, PyObject *exc_type, const char *message, P
         return;
     }
     self->state = STATE_CLOSED;
+    self->parser.halt = 1; /* a reply being built (a codec closed us) stops */
     self->sock_fd = -1;
     Py_CLEAR(self->sock);
     Py_CLEAR(self->out);
@@ -938,6 +939,9 @@ aior_on_reply(ProtocolObject *self, waiter *w, char type, PyObject *reply)
     track_state(self, w, failed, reply);
     if (reply == NULL) {
         /* building this reply failed (a decode error): its caller gets it */
+        if (!PyErr_Occurred()) {
+            PyErr_SetString(PyExc_SystemError, "aioredis: a reply failed without an exception");
+        }
         PyObject *exc = aior_fetch_exception();
         aior_resolve(self, w->fut, st->str_set_exception, exc);
         Py_XDECREF(exc);
@@ -1020,15 +1024,25 @@ process_replies(ProtocolObject *self)
         /* looked at only when a reply begins; '|': attributes first, the
          * type that decides comes after them */
         int build = first == '>' || (self->in_pubsub <= 0 && first != '|');
+        PyObject *encoding = NULL; /* held for the parse: closing frees the waiter's */
         if (first != '>' && self->count > 0) {
             const waiter *head = &self->ring[self->head];
-            if (resp_ctx_set_encoding(&ctx, head->encoding, NULL) < 0) {
+            encoding = Py_XNewRef(head->encoding);
+            if (resp_ctx_set_encoding(&ctx, encoding, NULL) < 0) {
                 PyErr_Clear(); /* scan it; building it later raises this again for its caller */
                 build = 0;
             }
             ctx.flat_map = head->convert == st->pairs_to_dict;
         }
         int r = resp_parse(p, &ctx, build, &reply, &end);
+        Py_XDECREF(encoding);
+        if (self->state != STATE_OPEN) {
+            /* Python code run while building closed the connection: its
+             * waiters have their error, the rest is nobody's */
+            Py_XDECREF(reply);
+            PyErr_Clear();
+            return;
+        }
         if (r == 0) {
             r = aior_big_start(self); /* 1: a large reply has begun, read into its object */
             if (r >= 0) {
@@ -1077,6 +1091,11 @@ process_replies(ProtocolObject *self)
             ctx.flat_map = w.convert == st->pairs_to_dict;
             if (resp_ctx_set_encoding(&ctx, w.encoding, NULL) == 0) {
                 reply = resp_build(p, &ctx, end);
+            }
+            if (self->state != STATE_OPEN) { /* its codec closed the connection */
+                Py_CLEAR(reply);
+                PyErr_Clear();
+                raise_closed(self);
             }
         }
         else if (exc != NULL) {

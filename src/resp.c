@@ -545,7 +545,8 @@ fill_list_bulks(resp_parser *p, const resp_build_ctx *ctx)
     PyObject *list = f->obj, *item;
     Py_ssize_t size = PyList_GET_SIZE(list), filled = f->filled;
     int failed = 0;
-    while (taken < most && pos < p->end && p->data[pos] == '$' && take_bulk(p, ctx, &pos, &item)) {
+    while (taken < most && pos < p->end && !p->halt && p->data[pos] == '$' &&
+           take_bulk(p, ctx, &pos, &item)) {
         taken++;
         if (item == NULL) {
             failed = 1;
@@ -579,7 +580,8 @@ fill_map_bulks(resp_parser *p, const resp_build_ctx *ctx)
     int64_t taken = 0, most = f->left - 1;
     PyObject *item;
     int failed = 0;
-    while (taken < most && pos < p->end && p->data[pos] == '$' && take_bulk(p, ctx, &pos, &item)) {
+    while (taken < most && pos < p->end && !p->halt && p->data[pos] == '$' &&
+           take_bulk(p, ctx, &pos, &item)) {
         taken++;
         if (item == NULL) {
             failed = 1;
@@ -637,6 +639,12 @@ resp_parse(resp_parser *p, const resp_build_ctx *ctx, int build, PyObject **out,
     for (;;) {
         if (p->pos >= p->end) {
             ret = 0;
+            goto done;
+        }
+        if (p->halt) { /* the owner closed while we called out: build no more */
+            drop_frames(p);
+            Py_CLEAR(p->error);
+            ret = set_error(p, "Protocol error: closed while a reply was read");
             goto done;
         }
         const char *data = p->data;

@@ -43,6 +43,8 @@ typedef struct {
     int exports;       /* buffer views handed out (BufferedProtocol) still alive */
     void **retired;    /* old blocks such views may still point into: freed when */
     int n_retired, cap_retired; /* the last view is released */
+    int halt;          /* set by the owner when Python code run while building
+                        * closed it: no more objects, the parse fails */
     int failed;        /* sticky protocol error, message in errmsg */
     char errmsg[96];
 } resp_parser;

@@ -5,10 +5,13 @@ do; the state a transaction's replies change. Against a real redis-server
 sanitizers by CI (test_protocol*.py)."""
 
 import asyncio
+import codecs
+import uuid
 
 import pytest
 from helpers import client, key_maker
 
+from aioredis import ConnectionClosedError
 from aioredis.pubsub import Channel
 
 key = key_maker("aioredis-test:routing")
@@ -87,6 +90,62 @@ async def test_messages_between_acknowledgements_still_routed(redis_server):
         await within(conn.execute_pubsub("unsubscribe"))
         assert conn.in_pubsub == 0
         assert await within(conn.execute("ECHO", "back")) == b"back"
+
+
+# ---------------------------------------------------------------------------
+# Python code run while decoding closes the connection
+# ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def closing_codec():
+    """A codec (by a name made at run time) whose decode closes ``target[0]``."""
+    name = f"aior_closing_{uuid.uuid4().hex}"
+    calls, target = [], []
+
+    def decode(data, errors="strict"):
+        calls.append(bytes(data))
+        target[0].close()
+        return bytes(data).decode("latin-1"), len(data)
+
+    def encode(text, errors="strict"):
+        return text.encode("latin-1"), len(text)
+
+    def search(wanted):
+        return codecs.CodecInfo(encode, decode, name=name) if wanted == name else None
+
+    codecs.register(search)
+    yield name, calls, target
+    codecs.unregister(search)
+
+
+async def test_codec_closing_the_connection_while_a_reply_is_built(redis_server, closing_codec):
+    name, calls, target = closing_codec
+    async with client(redis_server) as redis:
+        k = key("list")
+        await redis.rpush(k, "a", "b", "c", "d", "e")
+        conn = redis.connection
+        target.append(conn)
+        # a fresh str held only by the waiter: closing the connection frees it
+        fut = conn.execute("LRANGE", k, 0, -1, encoding=name.upper().lower())
+        with pytest.raises(ConnectionClosedError):
+            await within(fut)
+        assert calls == [b"a"]  # nothing more is decoded once closed
+        assert conn.closed
+
+
+async def test_codec_closing_the_connection_while_a_scanned_reply_is_built(redis_server, closing_codec):
+    # in subscribe mode a reply is scanned, then built for its waiter
+    name, calls, target = closing_codec
+    async with client(redis_server) as redis:
+        conn = redis.connection
+        target.append(conn)
+        await within(conn.execute_pubsub("subscribe", key("chan")))
+        fut = conn.execute("PING", "x", encoding=name.upper().lower())  # not bytes: the codec runs
+        with pytest.raises(ConnectionClosedError):
+            await within(fut)
+        assert len(calls) == 1
+        assert conn.closed
 
 
 # ---------------------------------------------------------------------------
