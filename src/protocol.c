@@ -948,7 +948,23 @@ aior_on_reply(ProtocolObject *self, waiter *w, char type, PyObject *reply)
         return;
     }
     if (failed) {
-        aior_resolve(self, w->fut, st->str_set_exception, reply);
+        if (PyExceptionInstance_Check(reply)) {
+            aior_resolve(self, w->fut, st->str_set_exception, reply);
+            return;
+        }
+        /* an error reply that makes no exception (a null blob error, !-1):
+         * no reply for anyone, the stream cannot be trusted */
+        static const char msg[] = "Protocol error: an error reply without an error";
+        PyErr_SetString(st->ProtocolError, msg);
+        PyObject *exc = aior_fetch_exception();
+        if (exc != NULL) {
+            aior_resolve(self, w->fut, st->str_set_exception, exc);
+            Py_DECREF(exc);
+        }
+        else {
+            PyErr_WriteUnraisable((PyObject *)self);
+        }
+        aior_close_with(self, st->ProtocolError, msg, NULL);
         return;
     }
     if (w->kind == KIND_PUBSUB_ACK) {

@@ -430,6 +430,31 @@ def _serve_each(payload, n_commands):
     return handler
 
 
+async def test_null_blob_error_is_a_protocol_error():
+    # "!-1" parses (to None) but is no error: it used to hang its caller
+    async with fake_server(_serve_each(b"!-1\r\n", 2)) as address:
+        conn = await aioredis.create_connection(address)
+        results = await gather_exc([conn.execute("GET", "a"), conn.execute("GET", "b")])
+        assert isinstance(results[0], ProtocolError), results[0]
+        assert isinstance(results[1], (ProtocolError, ConnectionClosedError)), results[1]
+        await wait_closed_flag(conn)
+        assert_execute_raises_closed(conn)
+
+
+async def test_null_blob_error_in_a_pipeline_is_a_protocol_error():
+    # in a pipeline it used to raise SystemError
+    async with fake_server(_serve_each(b"!-1\r\n", 2)) as address:
+        redis = await aioredis.create_redis(address)
+        pipe = redis.pipeline()
+        futs = [pipe.get("a"), pipe.get("b")]
+        results = await asyncio.wait_for(pipe.execute(return_exceptions=True), 5)
+        assert isinstance(results[0], ProtocolError), results
+        assert isinstance(results[1], (ProtocolError, ConnectionClosedError)), results
+        assert isinstance(futs[0].exception(), ProtocolError)
+        redis.close()
+        await redis.wait_closed()
+
+
 async def test_push_never_resolves_a_plain_command():
     # an invalidation and a subscribe-like push come before GET's reply: only
     # the reply is GET's; the pushes go to push_handler
