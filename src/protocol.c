@@ -603,31 +603,13 @@ queue_command(ProtocolObject *self, PyObject *const *args, Py_ssize_t nargs, PyO
         goto error;
     }
     waiter w = {NULL, Py_XNewRef(encoding), NULL, Py_XNewRef(convert), kind};
-    /* A SELECT inside MULTI only changes db when EXEC runs it. */
+    /* whether a SELECT runs now or inside a transaction is known from the
+     * replies (track_state) */
     switch (w.kind) {
-    case KIND_MULTI:
-        self->multi_queued = 1;
-        Py_CLEAR(self->tx_db);
-        break;
     case KIND_SELECT:
         if (nargs >= 2) {
-            if (self->multi_queued) {
-                Py_XSETREF(self->tx_db, Py_NewRef(args[1]));
-                w.kind = KIND_PLAIN;
-            }
-            else {
-                w.arg = Py_NewRef(args[1]);
-            }
+            w.arg = Py_NewRef(args[1]);
         }
-        break;
-    case KIND_EXEC:
-        w.arg = self->tx_db; /* steals */
-        self->tx_db = NULL;
-        self->multi_queued = 0;
-        break;
-    case KIND_DISCARD:
-        Py_CLEAR(self->tx_db);
-        self->multi_queued = 0;
         break;
     case KIND_PUBSUB_ACK:
         self->acks_pending += n_replies;
@@ -894,34 +876,97 @@ Protocol_execute_pubsub_acks(ProtocolObject *self, PyObject *const *args, Py_ssi
 
 /* ------------------------------------------------------------ read path */
 
-/* What a reply to SELECT, MULTI, EXEC or DISCARD does to the state. */
+/* A reply that is OK (bytes or str, as the command's encoding made it). */
+static int
+is_ok(PyObject *reply)
+{
+    if (PyBytes_Check(reply)) {
+        return PyBytes_GET_SIZE(reply) == 2 && memcmp(PyBytes_AS_STRING(reply), "OK", 2) == 0;
+    }
+    return PyUnicode_Check(reply) && PyUnicode_CompareWithASCIIString(reply, "OK") == 0;
+}
+
+static void
+set_db(ProtocolObject *self, PyObject *arg)
+{
+    /* SELECT b"2" leaves db == 2: keep the index as an int */
+    PyObject *db = PyNumber_Long(arg);
+    if (db == NULL) {
+        PyErr_Clear();
+        db = Py_NewRef(arg);
+    }
+    Py_XSETREF(self->db, db);
+}
+
+/* EXEC ran the transaction: each SELECT queued in it switched db if its
+ * own entry in EXEC's array is OK (the last such one wins). */
+static void
+apply_tx_selects(ProtocolObject *self, PyObject *reply)
+{
+    PyObject *selects = self->tx_selects;
+    if (selects == NULL || !PyList_Check(reply)) {
+        return;
+    }
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(selects); i++) {
+        PyObject *entry = PyList_GET_ITEM(selects, i); /* (place, db): ours alone */
+        Py_ssize_t place = PyLong_AsSsize_t(PyTuple_GET_ITEM(entry, 0));
+        if (place >= 0 && place < PyList_GET_SIZE(reply) &&
+            is_ok(PyList_GET_ITEM(reply, place))) {
+            set_db(self, PyTuple_GET_ITEM(entry, 1));
+        }
+    }
+}
+
+/* What a reply to SELECT, MULTI, EXEC or DISCARD does to the state, and
+ * inside a transaction where each QUEUED reply's command stands in EXEC's
+ * array. Runs no Python code (set_db's int() of an int or bytes is C). */
 static void
 track_state(ProtocolObject *self, const waiter *w, int failed, PyObject *reply)
 {
     switch (w->kind) {
-    case KIND_SELECT:
-    case KIND_EXEC:
-        if (w->kind == KIND_EXEC) {
-            self->in_transaction = 0; /* even EXECABORT ends the transaction */
-        }
-        /* an EXEC aborted by WATCH replies None: its SELECT did not run */
-        if (!failed && reply != Py_None && w->arg != NULL) {
-            /* SELECT b"2" leaves db == 2: keep the index as an int */
-            PyObject *db = PyNumber_Long(w->arg);
-            if (db == NULL) {
-                PyErr_Clear();
-                db = Py_NewRef(w->arg);
-            }
-            Py_XSETREF(self->db, db);
+    case KIND_PLAIN:
+    case KIND_PUBSUB_OK:
+        if (self->in_transaction && !failed) {
+            self->tx_queued++; /* QUEUED */
         }
         break;
-    case KIND_MULTI:
+    case KIND_SELECT:
+        if (failed || w->arg == NULL) {
+            break;
+        }
+        if (!self->in_transaction) {
+            set_db(self, w->arg);
+            break;
+        }
+        /* QUEUED: it runs (or fails) in EXEC, at this place */
+        PyObject *entry = Py_BuildValue("(nO)", self->tx_queued++, w->arg);
+        if (entry != NULL && self->tx_selects == NULL) {
+            self->tx_selects = PyList_New(0);
+        }
+        if (entry == NULL || self->tx_selects == NULL ||
+            PyList_Append(self->tx_selects, entry) < 0) {
+            PyErr_WriteUnraisable((PyObject *)self); /* out of memory: db may be stale */
+        }
+        Py_XDECREF(entry);
+        break;
+    case KIND_EXEC:
+        self->in_transaction = 0; /* even EXECABORT ends the transaction */
+        /* an EXEC aborted by WATCH replies None: its SELECTs did not run */
         if (!failed) {
+            apply_tx_selects(self, reply);
+        }
+        Py_CLEAR(self->tx_selects);
+        break;
+    case KIND_MULTI:
+        if (!failed) { /* a nested MULTI is an error: the transaction goes on */
             self->in_transaction = 1;
+            self->tx_queued = 0;
+            Py_CLEAR(self->tx_selects);
         }
         break;
     case KIND_DISCARD:
         self->in_transaction = 0;
+        Py_CLEAR(self->tx_selects);
         break;
     case KIND_PUBSUB_ACK:
         self->acks_pending--;
@@ -1415,7 +1460,7 @@ Protocol_traverse(ProtocolObject *self, visitproc visit, void *arg)
     Py_VISIT(self->encoding);
     Py_VISIT(self->db);
     Py_VISIT(self->close_msg);
-    Py_VISIT(self->tx_db);
+    Py_VISIT(self->tx_selects);
     Py_VISIT(self->push_handler);
     Py_VISIT(self->channels);
     Py_VISIT(self->patterns);
@@ -1441,7 +1486,7 @@ Protocol_clear(ProtocolObject *self)
     Py_CLEAR(self->sock);
     Py_CLEAR(self->encoding);
     Py_CLEAR(self->close_msg);
-    Py_CLEAR(self->tx_db);
+    Py_CLEAR(self->tx_selects);
     Py_CLEAR(self->push_handler);
     Py_CLEAR(self->channels);
     Py_CLEAR(self->patterns);

@@ -25,7 +25,7 @@ enum {
 typedef struct {
     PyObject *fut;
     PyObject *encoding; /* str, or NULL for raw bytes */
-    PyObject *arg;      /* the db a SELECT (or an EXEC running one) switches to */
+    PyObject *arg;      /* the db a SELECT switches to */
     PyObject *convert;  /* called with a non-error reply; its result is the result */
     int kind;
 } waiter;
@@ -49,9 +49,9 @@ typedef struct {
     PyObject *out;           /* bytes being filled with encoded commands */
     size_t out_len, out_cap;
     int state;
-    int in_transaction;
-    int multi_queued;        /* a MULTI was sent and no EXEC/DISCARD yet */
-    PyObject *tx_db;         /* db of a SELECT queued inside that MULTI */
+    int in_transaction;      /* the server acknowledged a MULTI, no EXEC/DISCARD yet */
+    Py_ssize_t tx_queued;    /* commands answered QUEUED in it: a reply's place in EXEC's */
+    PyObject *tx_selects;    /* list of (place, db) of the SELECTs queued in it, or NULL */
     PyObject *push_handler;  /* called with RESP3 pushes no one else takes, or NULL */
     PyObject *channels;      /* pub/sub: channel name -> Channel */
     PyObject *patterns;      /* pub/sub: pattern -> Channel */

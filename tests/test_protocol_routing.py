@@ -11,7 +11,7 @@ import uuid
 import pytest
 from helpers import client, key_maker
 
-from aioredis import ConnectionClosedError
+from aioredis import ConnectionClosedError, ReplyError
 from aioredis.pubsub import Channel
 
 key = key_maker("aioredis-test:routing")
@@ -216,3 +216,53 @@ def test_push_handler_must_be_callable():
         assert conn.push_handler is None
     finally:
         loop.close()
+
+
+# ---------------------------------------------------------------------------
+# SELECT inside MULTI/EXEC
+# ---------------------------------------------------------------------------
+
+
+async def test_failed_select_inside_exec_keeps_db(redis_server):
+    async with client(redis_server) as redis:
+        conn = redis.connection
+        futs = [conn.execute("MULTI"), conn.execute("SELECT", 99999), conn.execute("EXEC")]
+        multi, queued, results = await within(asyncio.gather(*futs))
+        assert (multi, queued) == (b"OK", b"QUEUED")
+        assert len(results) == 1 and isinstance(results[0], ReplyError)
+        assert conn.db == 0
+        assert await within(conn.execute("ECHO", "x")) == b"x"
+
+
+async def test_select_inside_exec_applies_by_its_own_entry(redis_server):
+    async with client(redis_server) as redis:
+        conn = redis.connection
+        k = key()
+        futs = [
+            conn.execute("MULTI"),
+            conn.execute("SET", k, "v"),
+            conn.execute("INCR", k),  # fails at run time (not an integer)
+            conn.execute("SELECT", 2),
+            conn.execute("SELECT", 99999),  # fails: db stays 2
+            conn.execute("EXEC"),
+        ]
+        *_, results = await within(asyncio.gather(*futs))
+        assert results[0] == results[2] == b"OK"
+        assert isinstance(results[1], ReplyError) and isinstance(results[3], ReplyError)
+        assert conn.db == 2
+        # a nested MULTI is refused and not queued: the places still match
+        futs = [
+            conn.execute("MULTI"),
+            conn.execute("MULTI"),
+            conn.execute("SELECT", 3),
+            conn.execute("EXEC"),
+        ]
+        multi, nested, queued, results = await within(asyncio.gather(*futs, return_exceptions=True))
+        assert isinstance(nested, ReplyError) and results == [b"OK"]
+        assert conn.db == 3
+        # DISCARD: nothing applies
+        futs = [conn.execute("MULTI"), conn.execute("SELECT", 4), conn.execute("DISCARD")]
+        await within(asyncio.gather(*futs))
+        assert conn.db == 3 and not conn.in_transaction
+        await within(conn.execute("SELECT", 0))
+        assert conn.db == 0
