@@ -1608,7 +1608,7 @@ static PyGetSetDef Protocol_getset[] = {
     {"push_handler", (getter)Protocol_get_push_handler, (setter)Protocol_set_push_handler,
      PyDoc_STR("Called with each RESP3 push that is neither a pub/sub message nor an\n"
                "awaited acknowledgement (e.g. a CLIENT TRACKING invalidation), as a\n"
-               "list of bytes; None (the default) drops them."), NULL},
+               "list (strings as bytes); None (the default) drops them."), NULL},
     {"in_pubsub", (getter)Protocol_get_in_pubsub, NULL,
      PyDoc_STR("Number of channels and patterns subscribed (read-only)."), NULL},
     {"_channels", (getter)Protocol_get_channels, NULL,

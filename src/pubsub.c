@@ -188,6 +188,9 @@ is_subscribe_ack(PyObject *push)
 void
 aior_on_push(ProtocolObject *self, PyObject *push)
 {
+    if (!PyList_Check(push)) {
+        return; /* a null push (>-1) carries nothing */
+    }
     if (is_subscribe_ack(push) && self->count > 0 &&
         self->ring[self->head].kind == KIND_PUBSUB_ACK) {
         waiter w = aior_ring_pop(self);

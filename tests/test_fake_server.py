@@ -460,7 +460,8 @@ async def test_push_never_resolves_a_plain_command():
     # the reply is GET's; the pushes go to push_handler
     invalidate = b">2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\na\r\n"
     ack_like = b">3\r\n$9\r\nsubscribe\r\n$1\r\nc\r\n:1\r\n"
-    async with fake_server(_serve_each(invalidate + ack_like + b"$1\r\nv\r\n", 2)) as address:
+    null_push = b">-1\r\n"  # carries nothing: not even the handler sees it
+    async with fake_server(_serve_each(invalidate + null_push + ack_like + b"$1\r\nv\r\n", 2)) as address:
         conn = await aioredis.create_connection(address)
         seen = []
         conn.push_handler = seen.append
