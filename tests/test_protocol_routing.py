@@ -153,10 +153,21 @@ async def test_codec_closing_the_connection_while_a_scanned_reply_is_built(redis
 # ---------------------------------------------------------------------------
 
 
+async def wait_blocked(other, client_id):
+    """Until the client ``client_id`` is blocked in a command (bounded polling)."""
+    for _ in range(500):
+        info = await other.execute("CLIENT", "LIST", "ID", client_id)
+        fields = dict(f.split(b"=", 1) for f in info.split() if b"=" in f)
+        if b"b" in fields[b"flags"]:  # "t" (tracking) may be there too
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"client {client_id} never blocked: {info!r}")
+
+
 async def test_resp3_invalidation_push_goes_to_the_push_handler(redis_server):
     async with client(redis_server) as redis, client(redis_server) as other:
         conn = redis.connection
-        k = key("tracked")
+        k, lst = key("tracked"), key("list")
         await other.set(k, "v1")
         seen = []
         conn.push_handler = seen.append
@@ -164,16 +175,26 @@ async def test_resp3_invalidation_push_goes_to_the_push_handler(redis_server):
         assert hello[b"proto"] == 3
         assert await within(conn.execute("CLIENT", "TRACKING", "ON")) == b"OK"
         assert await within(conn.execute("GET", k)) == b"v1"
+        client_id = await within(conn.execute("CLIENT", "ID"))
+        # the invalidation arrives while a command waits for its reply
+        blpop = conn.execute("BLPOP", lst, 30)
+        await within(wait_blocked(other, client_id))
         await other.set(k, "v2")  # the server pushes an invalidation to conn now
+        await other.rpush(lst, "x")
+        assert await within(blpop) == [lst.encode(), b"x"]
         assert await within(conn.execute("PING")) == b"PONG"
         assert await within(conn.execute("GET", k)) == b"v2"
         assert await within(conn.execute("ECHO", "x")) == b"x"
         assert seen == [[b"invalidate", [k.encode()]]]
         # without a handler a push is dropped, the replies stay in order
         conn.push_handler = None
+        blpop = conn.execute("BLPOP", lst, 30)
+        await within(wait_blocked(other, client_id))
         await other.set(k, "v3")
+        await other.rpush(lst, "y")
+        assert await within(blpop) == [lst.encode(), b"y"]
         assert await within(conn.execute("GET", k)) == b"v3"
-        assert await within(conn.execute("ECHO", "y")) == b"y"
+        assert seen == [[b"invalidate", [k.encode()]]]
         assert not conn.closed
 
 
