@@ -7,7 +7,8 @@
  * iteration (scheduled with loop.call_soon) hands everything queued so far
  * to transport.write.
  * Read path: data_received() parses every complete reply and pops one
- * waiter per reply, in order. A waiter whose caller gave up (its future is
+ * waiter per reply, in order (a pub/sub message or a RESP3 push pops none:
+ * see process_replies). A waiter whose caller gave up (its future is
  * cancelled) keeps its place: its reply is read and dropped.
  *
  * Re-entrancy: set_result, set_exception, codecs and the error class are
