@@ -72,6 +72,7 @@ aior_exec(PyObject *module)
     INTERN(str_call_soon, "call_soon");
     INTERN(str_write, "write");
     INTERN(str_writelines, "writelines");
+    INTERN(str_maybe_pause_protocol, "_maybe_pause_protocol");
     INTERN(str_close, "close");
     INTERN(str_execute_pubsub, "execute_pubsub");
     INTERN(str_put_nowait, "put_nowait");
@@ -97,13 +98,12 @@ aior_exec(PyObject *module)
     IMPORT(InvalidStateError, "asyncio", "InvalidStateError");
     IMPORT(CancelledError, "asyncio", "CancelledError");
     IMPORT(get_running_loop, "asyncio", "get_running_loop");
-#if PY_VERSION_HEX < 0x030C0000
-    /* optional: without it every write goes through the transport */
+    /* optional: without it every write goes through the transport (3.11's
+     * sendmsg.c) and no pause is asked after writelines() (protocol.c) */
     st->SelectorSocketTransport = import_attr("asyncio.selector_events", "_SelectorSocketTransport");
     if (st->SelectorSocketTransport == NULL) {
         PyErr_Clear();
     }
-#endif
     st->context_kwnames = Py_BuildValue("(s)", "context");
     if (st->context_kwnames == NULL) {
         goto error;
@@ -215,6 +215,7 @@ aior_clear(PyObject *module)
     Py_CLEAR(st->str_call_soon);
     Py_CLEAR(st->str_write);
     Py_CLEAR(st->str_writelines);
+    Py_CLEAR(st->str_maybe_pause_protocol);
     Py_CLEAR(st->str_close);
     Py_CLEAR(st->str_execute_pubsub);
     Py_CLEAR(st->str_put_nowait);

@@ -62,6 +62,7 @@ typedef struct {
     PyObject *str_call_soon;
     PyObject *str_write;
     PyObject *str_writelines;
+    PyObject *str_maybe_pause_protocol;
     PyObject *str_close;
     PyObject *str_execute_pubsub;
     PyObject *str_put_nowait;

@@ -432,6 +432,29 @@ hand_over(ProtocolObject *self, PyObject *parts, PyObject *value)
     return 0;
 }
 
+/* asyncio's socket transport (3.12.0-3.12.8, 3.13.0-3.13.1) does not pause
+ * its protocol from writelines() (CPython gh-127655), only from write():
+ * without this a writer that outruns the peer is never paused and drain()
+ * never waits. Ask that transport (by exact type: TLS and uvloop's pause by
+ * themselves) to check, as its write() does; where it already did, nothing
+ * happens. 0, or -1 with an exception set. */
+static int
+writelines_pause_check(ProtocolObject *self)
+{
+    if (self->paused || self->state != STATE_OPEN || self->transport == NULL ||
+        (PyObject *)Py_TYPE(self->transport) != self->st->SelectorSocketTransport) {
+        return 0;
+    }
+    PyObject *transport = Py_NewRef(self->transport);
+    PyObject *r = PyObject_CallMethodNoArgs(transport, self->st->str_maybe_pause_protocol);
+    Py_DECREF(transport);
+    if (r == NULL) {
+        return -1;
+    }
+    Py_DECREF(r);
+    return 0;
+}
+
 /* Write a command with big bytes arguments (AIOR_BIG_ARG or more): each is
  * handed to the transport as it is (bytes are immutable, and a socket that
  * takes it at once means no copy at all), the rest goes through the output
@@ -514,6 +537,9 @@ write_scattered(ProtocolObject *self, const aior_cmd *cmd)
             goto done;
         }
         Py_DECREF(r);
+        if (writelines_pause_check(self) < 0) {
+            goto done;
+        }
     }
     rc = 0;
 done:
