@@ -15,11 +15,13 @@ from .commands import (
 )
 from .connection import RedisConnection, create_connection
 from .pool import RedisPool, create_pool
+from .settings import ConnectionSettings
 from .errors import (
     AuthError,
     ChannelClosedError,
     ConnectionClosedError,
     ConnectionForcedCloseError,
+    InvalidURLError,
     MaxClientsError,
     MultiExecError,
     PipelineError,
@@ -46,6 +48,7 @@ __all__ = [
     "Redis",
     "GeoPoint",
     "GeoMember",
+    "ConnectionSettings",
     # errors
     "RedisError",
     "ProtocolError",
@@ -60,4 +63,5 @@ __all__ = [
     "ConnectionForcedCloseError",
     "PoolClosedError",
     "ChannelClosedError",
+    "InvalidURLError",
 ]

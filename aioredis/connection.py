@@ -11,6 +11,7 @@ import types
 from . import _core
 from .errors import ConnectionClosedError
 from .pubsub import DEFAULT_MAXSIZE, AbcChannel, Channel, _channel_name, _check_maxsize
+from .settings import ConnectionSettings, _validate_db
 from .util import check_loop
 
 __all__ = ["create_connection", "RedisConnection"]
@@ -19,47 +20,55 @@ __all__ = ["create_connection", "RedisConnection"]
 MAX_CHUNK_SIZE = 65536
 
 
-def _validate_db(db):
-    if type(db) is not int:
-        raise TypeError(f"db argument must be int, not {type(db).__name__}")
-    if db < 0:
-        raise ValueError(f"db argument must be not less than 0, got {db}")
-
-
-async def create_connection(address, *, db=0, password=None, encoding=None, loop=None):
+async def create_connection(address, *, db=None, password=None, encoding=None, loop=None):
     """Open a connection to Redis and return a :class:`RedisConnection`.
 
-    ``address`` is a ``(host, port)`` tuple (or list) for TCP, or the path of
-    a unix socket. If ``password`` is given AUTH is sent first, then SELECT
-    ``db`` when it is not 0. If either fails, the connection is closed and
-    the error propagates.
+    ``address`` is a ``(host, port)`` tuple (or list) for TCP, the path of a
+    unix socket, a URL (``redis://[[user]:password@]host[:port][/db][?query]``,
+    ``unix:///path?db=N``; see :doc:`connecting`) or a
+    :class:`~aioredis.settings.ConnectionSettings`. ``db``, ``password`` and
+    ``encoding`` that are not None win over the URL's. If ``password`` is set
+    AUTH is sent first, then SELECT ``db`` when it is not 0. If either fails,
+    the connection is closed and the error propagates.
     """
     loop = check_loop(loop)
-    if db is not None:
-        _validate_db(db)
-    if encoding is not None and not isinstance(encoding, str):
-        raise TypeError(f"encoding must be a str or None, not {type(encoding).__name__}")
+    settings = ConnectionSettings.from_address(address, db=db, password=password, encoding=encoding)
+    return await _open(settings, loop)
+
+
+async def _open(settings, loop):
+    address = settings.address
+    if settings.ssl:
+        # recorded (rediss://) but not built: never fall back to plain text
+        raise NotImplementedError(
+            f"TLS is not supported yet: not connecting to {address!r} "
+            f"(ssl=True, from a rediss:// URL) in plain text"
+        )
+    if settings.username not in (None, "default"):
+        raise NotImplementedError(
+            f"ACL users are not supported yet (username {settings.username!r}); "
+            f"only the default user (AUTH password) is"
+        )
 
     def factory():
-        return RedisConnection(loop, encoding, address=address)
+        return RedisConnection(loop, settings.encoding, address=address)
 
-    if isinstance(address, (tuple, list)):
-        if len(address) != 2:
-            raise ValueError("address must be a (host, port) pair or a unix socket path")
+    if isinstance(address, tuple):
         host, port = address
         _, conn = await loop.create_connection(factory, host, port)
-    elif isinstance(address, str):
-        _, conn = await loop.create_unix_connection(factory, address)
     else:
-        raise TypeError(
-            f"address must be a (host, port) tuple or a unix socket path, "
-            f"not {type(address).__name__}"
-        )
+        try:
+            _, conn = await loop.create_unix_connection(factory, address)
+        except OSError as exc:
+            if exc.filename is not None or exc.errno is None:
+                raise
+            # the socket's error names no path: name it
+            raise OSError(exc.errno, exc.strerror, address) from None
     try:
-        if password is not None:
-            await conn.auth(password)
-        if db:
-            await conn.select(db)
+        if settings.password is not None:
+            await conn.auth(settings.password)
+        if settings.db:
+            await conn.select(settings.db)
     except BaseException:
         conn.close()
         await conn.wait_closed()

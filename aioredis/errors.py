@@ -12,6 +12,8 @@
      |   +- ConnectionForcedCloseError
      +- PoolClosedError
      +- MasterNotFoundError, SlaveNotFoundError, MasterReplyError, SlaveReplyError
+
+    InvalidURLError                a connection URL that cannot be used (ValueError, AssertionError)
 """
 
 __all__ = [
@@ -33,6 +35,7 @@ __all__ = [
     "SlaveNotFoundError",
     "MasterReplyError",
     "SlaveReplyError",
+    "InvalidURLError",
 ]
 
 
@@ -139,6 +142,32 @@ class MasterReplyError(RedisError):
 
 class SlaveReplyError(RedisError):
     """Sentinel discovery of a replica got an error reply."""
+
+
+class InvalidURLError(ValueError, AssertionError):
+    """A connection URL that cannot be used.
+
+    A ValueError, and an AssertionError as aioredis 1.3.1 asserted; ``args``
+    are 1.3.1's (one tuple: the reason, then the values at fault), with a
+    password shown as ``***``. ``url`` is the URL, password hidden, when
+    known.
+    """
+
+    def __init__(self, reason, *, url=None):
+        super().__init__(reason)
+        self.url = url
+
+    def __str__(self):
+        reason = self.args[0] if self.args else ""
+        if isinstance(reason, tuple) and reason:
+            text = str(reason[0])
+            if len(reason) > 1:
+                text += ": " + ", ".join(repr(value) for value in reason[1:])
+        else:
+            text = str(reason)
+        if not self.url or (isinstance(reason, tuple) and self.url in reason):
+            return text
+        return f"{text} (in {self.url!r})"
 
 
 _MATCHED = (MaxClientsError, AuthError, BusyGroupError, ReadOnlyError)

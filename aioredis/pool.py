@@ -21,6 +21,7 @@ import types
 from .commands import Redis, create_redis
 from .connection import _validate_db, create_connection
 from .errors import PoolClosedError, RedisError, ReplyError
+from .settings import ConnectionSettings
 from .util import _NOTSET, check_loop, encode_command
 
 logger = logging.getLogger("aioredis")
@@ -31,7 +32,7 @@ __all__ = ["create_pool", "RedisPool"]
 async def create_pool(
     address,
     *,
-    db=0,
+    db=None,
     password=None,
     encoding=None,
     minsize=10,
@@ -39,13 +40,11 @@ async def create_pool(
     commands_factory=Redis,
     loop=None,
 ):
-    """Create a :class:`RedisPool` and fill it with ``minsize`` items."""
+    """Create a :class:`RedisPool` and fill it with ``minsize`` items
+    (``address`` and keywords as :func:`~aioredis.connection.create_connection`)."""
     check_loop(loop)
     pool = RedisPool(
-        address,
-        db,
-        password,
-        encoding,
+        ConnectionSettings.from_address(address, db=db, password=password, encoding=encoding),
         minsize=minsize,
         maxsize=maxsize,
         commands_factory=commands_factory,
@@ -65,7 +64,7 @@ class RedisPool:
     def __init__(
         self,
         address,
-        db=0,
+        db=None,
         password=None,
         encoding=None,
         *,
@@ -80,11 +79,10 @@ class RedisPool:
             raise ValueError("maxsize must be an int > 0")
         if minsize > maxsize:
             raise ValueError("minsize must not be greater than maxsize")
-        _validate_db(db)
-        self._address = address
-        self._db = db
-        self._password = password
-        self._encoding = encoding
+        # read when an item is created; select() and auth() replace it
+        self._settings = ConnectionSettings.from_address(
+            address, db=db, password=password, encoding=encoding
+        )
         self._minsize = minsize
         self._maxsize = maxsize
         self._factory = commands_factory
@@ -106,7 +104,7 @@ class RedisPool:
 
     def __repr__(self):
         return (
-            f"<{type(self).__name__} [db:{self._db}, size:[{self._minsize}:{self._maxsize}],"
+            f"<{type(self).__name__} [db:{self._settings.db}, size:[{self._minsize}:{self._maxsize}],"
             f" free:{self.freesize}]>"
         )
 
@@ -131,15 +129,20 @@ class RedisPool:
 
     @property
     def db(self):
-        return self._db
+        return self._settings.db
 
     @property
     def encoding(self):
-        return self._encoding
+        return self._settings.encoding
 
     @property
     def address(self):
-        return self._address
+        return self._settings.address
+
+    @property
+    def settings(self):
+        """The :class:`~aioredis.settings.ConnectionSettings` new items are made with."""
+        return self._settings
 
     @property
     def closed(self):
@@ -245,8 +248,8 @@ class RedisPool:
             return 0, "in pub/sub mode"
         if left_behind:  # out while select() or auth() changed the pool
             return 0, ""
-        if item.db != self._db:
-            return 0, f"on db {item.db} (the pool's is {self._db})"
+        if item.db != self._settings.db:
+            return 0, f"on db {item.db} (the pool's is {self._settings.db})"
         return 0, None
 
     def _drop(self, item, owed):
@@ -294,7 +297,7 @@ class RedisPool:
         for item in self._free:
             if not item.closed:
                 return await _connection_of(item).execute(*command)
-        conn = await create_connection(self._address, password=self._password)
+        conn = await create_connection(self._settings.replace(db=0, encoding=None))
         try:
             return await conn.execute(*command)
         finally:
@@ -343,19 +346,19 @@ class RedisPool:
     async def select(self, db):
         """Change db on every free item and for items created from now on."""
         _validate_db(db)
-        await self._on_every_free_item((b"SELECT", db), "_db", db)
+        await self._on_every_free_item((b"SELECT", db), db=db)
         return True
 
     async def auth(self, password):
         """AUTH on every free item, and on the items created from now on."""
-        await self._on_every_free_item((b"AUTH", password), "_password", password)
+        await self._on_every_free_item((b"AUTH", password), password=password)
         return True
 
-    async def _on_every_free_item(self, command, setting, value):
-        """Run ``command`` on every free item, then set the pool's
-        ``setting`` (an attribute) to ``value``; the items out at that
-        moment are dropped when they come back. Raises the first error,
-        leaving the setting as it was."""
+    async def _on_every_free_item(self, command, **changes):
+        """Run ``command`` on every free item, then apply ``changes`` to the
+        pool's settings; the items out at that moment are dropped when they
+        come back. Raises the first error, leaving the settings as they
+        were."""
         items = list(self._free)
         self._free.clear()
         self._used.update(items)
@@ -369,7 +372,7 @@ class RedisPool:
             for result in results:
                 if isinstance(result, BaseException):
                     raise result
-            setattr(self, setting, value)
+            self._settings = self._settings.replace(**changes)
             # the items out now keep the old setting: dropped when back
             self._left_behind.update(self._used.difference(items))
         finally:
@@ -440,7 +443,7 @@ class RedisPool:
     async def _select_reply(self, db, encoding, convert):
         await self.select(db)
         if encoding is _NOTSET:
-            encoding = self._encoding
+            encoding = self._settings.encoding
         reply = "OK" if encoding else b"OK"
         return convert(reply) if convert is not None else reply
 
@@ -459,9 +462,7 @@ class RedisPool:
     async def _connect_and_execute_pubsub(self, command, channels):
         if self._pubsub_connecting is None:
             self._pubsub_connecting = asyncio.ensure_future(
-                create_connection(
-                    self._address, db=self._db, password=self._password, encoding=self._encoding
-                )
+                create_connection(self._settings)
             )
         connecting = self._pubsub_connecting
         try:
@@ -642,13 +643,7 @@ class RedisPool:
     async def _create_reserved(self):
         """Create an item in a slot already counted in _creating."""
         try:
-            item = await create_redis(
-                self._address,
-                db=self._db,
-                password=self._password,
-                encoding=self._encoding,
-                commands_factory=self._factory,
-            )
+            item = await create_redis(self._settings, commands_factory=self._factory)
         except BaseException:
             self._creating -= 1
             self._hand_slot()

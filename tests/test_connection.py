@@ -151,6 +151,47 @@ async def test_connection_refused():
         await aioredis.create_connection(("127.0.0.1", port))
 
 
+async def test_url_address(redis_server, flush):
+    # 065bd65 opened the string as a unix socket path: FileNotFoundError
+    url = f"redis://{redis_server.host}:{redis_server.port}/4"
+    async with connect(url, **auth_kwargs(redis_server)) as conn:
+        assert conn.address == redis_server.tcp_address
+        assert conn.db == 4
+        assert b"db=4" in await conn.execute("CLIENT", "INFO")
+
+
+async def test_missing_unix_socket_is_named(tmp_path):
+    path = str(tmp_path / "no-such.sock")
+    with pytest.raises(FileNotFoundError) as info:
+        await aioredis.create_connection(path)
+    assert path in str(info.value)
+
+
+@pytest.mark.uvloop
+async def test_url_and_missing_unix_socket_on_uvloop(redis_server, tmp_path):
+    url = f"redis://{redis_server.host}:{redis_server.port}/4"
+    async with connect(url, **auth_kwargs(redis_server)) as conn:
+        assert conn.db == 4 and await conn.execute("PING") == b"PONG"
+    path = str(tmp_path / "no-such.sock")
+    with pytest.raises(FileNotFoundError, match="no-such.sock"):
+        await aioredis.create_connection(path)
+
+
+@pytest.mark.parametrize("address", [6379, ("127.0.0.1", 6379, 0)], ids=repr)
+async def test_not_an_address_is_named(address):
+    with pytest.raises((TypeError, ValueError)) as info:
+        await aioredis.create_connection(address)
+    assert repr(address) in str(info.value)
+
+
+async def test_host_port_string_is_not_a_path():
+    # "host:port" is neither a pair, a path nor a supported URL
+    with pytest.raises(ValueError) as info:
+        await aioredis.create_connection(f"127.0.0.1:{free_port()}")
+    assert not isinstance(info.value, OSError)
+    assert "127.0.0.1" in str(info.value)
+
+
 async def test_select_db_on_connect(redis_server, flush):
     k = key()
     async with shared(redis_server, db=3) as conn:

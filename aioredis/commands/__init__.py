@@ -9,6 +9,7 @@ import asyncio
 
 from ..connection import create_connection
 from ..errors import ConnectionClosedError
+from ..settings import ConnectionSettings
 from ..util import _NOTSET, check_loop
 from ._convert import ok
 from .generic import GenericCommandsMixin
@@ -167,19 +168,22 @@ class Redis(
 
 
 async def create_redis(
-    address, *, db=0, password=None, encoding=None, commands_factory=Redis, loop=None
+    address, *, db=None, password=None, encoding=None, commands_factory=Redis, loop=None
 ):
-    """Connect and return ``commands_factory(connection)`` (a :class:`Redis`)."""
-    conn = await create_connection(
-        address, db=db, password=password, encoding=encoding, loop=loop
-    )
+    """Connect and return ``commands_factory(connection)`` (a :class:`Redis`).
+
+    ``address`` and the keywords are those of
+    :func:`~aioredis.connection.create_connection` (a pair, a path, a URL or
+    a :class:`~aioredis.settings.ConnectionSettings`; keywords win)."""
+    settings = ConnectionSettings.from_address(address, db=db, password=password, encoding=encoding)
+    conn = await create_connection(settings, loop=loop)
     return commands_factory(conn)
 
 
 async def create_redis_pool(
     address,
     *,
-    db=0,
+    db=None,
     password=None,
     encoding=None,
     minsize=1,
@@ -187,14 +191,13 @@ async def create_redis_pool(
     commands_factory=Redis,
     loop=None,
 ):
-    """A ``Redis`` whose commands each run on a connection of an internal pool."""
+    """A ``Redis`` whose commands each run on a connection of an internal pool
+    (``address`` and keywords as :func:`~aioredis.connection.create_connection`)."""
     from ..pool import create_pool
 
+    settings = ConnectionSettings.from_address(address, db=db, password=password, encoding=encoding)
     pool = await create_pool(
-        address,
-        db=db,
-        password=password,
-        encoding=encoding,
+        settings,
         minsize=minsize,
         maxsize=maxsize,
         commands_factory=_plain_connection,
@@ -214,11 +217,10 @@ class AutoConnector:
     to the db the lost connection was on, however it got there (select(),
     a pipeline, multi_exec(), a raw SELECT)."""
 
-    def __init__(self, address, *, db=0, password=None, encoding=None, loop=None):
-        self._address = address
-        self._db = db
-        self._password = password
-        self._encoding = encoding
+    def __init__(self, address, *, db=None, password=None, encoding=None, loop=None):
+        self._settings = ConnectionSettings.from_address(
+            address, db=db, password=password, encoding=encoding
+        )
         self._conn = None
         self._lock = asyncio.Lock()
         self._closed = False
@@ -227,16 +229,21 @@ class AutoConnector:
         return f"<AutoConnector {self._conn!r}>"
 
     @property
+    def settings(self):
+        """The :class:`~aioredis.settings.ConnectionSettings` of the next connect."""
+        return self._settings
+
+    @property
     def address(self):
-        return self._address
+        return self._settings.address
 
     @property
     def db(self):
-        return self._conn.db if self._conn is not None else self._db
+        return self._conn.db if self._conn is not None else self._settings.db
 
     @property
     def encoding(self):
-        return self._encoding
+        return self._settings.encoding
 
     @property
     def in_transaction(self):
@@ -255,13 +262,8 @@ class AutoConnector:
                 if self._conn is not None:
                     # the db the lost connection was on, however it got
                     # there (a pipeline, multi_exec(), a raw SELECT)
-                    self._db = self._conn.db
-                conn = await create_connection(
-                    self._address,
-                    db=self._db,
-                    password=self._password,
-                    encoding=self._encoding,
-                )
+                    self._settings = self._settings.replace(db=self._conn.db)
+                conn = await create_connection(self._settings)
                 if self._closed:  # close() was called while we connected
                     conn.close()
                     await conn.wait_closed()
@@ -292,13 +294,13 @@ class AutoConnector:
     async def select(self, db):
         conn = await self.get_atomic_connection()
         result = await conn.select(db)
-        self._db = db
+        self._settings = self._settings.replace(db=db)
         return result
 
     async def auth(self, password):
         conn = await self.get_atomic_connection()
         result = await conn.auth(password)
-        self._password = password
+        self._settings = self._settings.replace(password=password)
         return result
 
     def close(self):
@@ -312,9 +314,11 @@ class AutoConnector:
 
 
 async def create_reconnecting_redis(
-    address, *, db=0, password=None, encoding=None, commands_factory=Redis, loop=None
+    address, *, db=None, password=None, encoding=None, commands_factory=Redis, loop=None
 ):
-    """A ``Redis`` that connects lazily and reconnects between commands."""
+    """A ``Redis`` that connects lazily and reconnects between commands
+    (``address`` and keywords as :func:`~aioredis.connection.create_connection`;
+    an invalid address or URL fails here, not at the first command)."""
     check_loop(loop)
     return commands_factory(
         AutoConnector(address, db=db, password=password, encoding=encoding)
