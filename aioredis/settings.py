@@ -302,7 +302,7 @@ def _parse(url):
         except ValueError:
             raise InvalidURLError(("Invalid port", _redact_netloc(parts.netloc))) from None
         host = urllib.parse.unquote(parts.hostname) if parts.hostname else DEFAULT_HOST
-        address = (host, DEFAULT_PORT if port is None else port)
+        address = (host, port or DEFAULT_PORT)  # 1.3.1: no port (or 0) is 6379
         db_in_path = parts.path[1:] if parts.path.startswith("/") else parts.path
         # urlsplit leaves userinfo quoted: decoded here, once
         username = urllib.parse.unquote(parts.username) if parts.username else None

@@ -39,6 +39,7 @@ LOCAL = ("localhost", 6379)
         ("redis://localhost", LOCAL, {}),
         ("redis://example.org:7000", ("example.org", 7000), {}),
         ("redis://example.org:7000/", ("example.org", 7000), {}),
+        ("redis://Example.ORG:0", ("example.org", 6379), {}),
         ("redis://127.0.0.1/0", ("127.0.0.1", 6379), {"db": 0}),
         ("redis://127.0.0.1/15", ("127.0.0.1", 6379), {"db": 15}),
         ("redis://[::1]:7001/2", ("::1", 7001), {"db": 2}),
@@ -159,6 +160,8 @@ def test_userinfo_decoded_once():
 
 def test_query_decoded_once():
     assert ConnectionSettings.from_url(f"redis://h?password={QUOTED}").password == SECRET
+    assert ConnectionSettings.from_url("redis://h?password=a+b%2Bc").password == "a b+c"
+    assert ConnectionSettings.from_url("redis://:a+b@h").password == "a+b"  # userinfo: no form encoding
     assert ConnectionSettings.from_url("redis://h?password=a%2540b").password == "a%40b"
 
 
