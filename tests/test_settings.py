@@ -516,3 +516,18 @@ async def test_redis_and_pool_reprs_hide_the_password(start_redis):
             assert SECRET not in repr(obj) and QUOTED not in repr(obj)
     finally:
         await closing(redis)
+
+
+async def test_bad_address_fails_in_every_factory_at_once():
+    # before anything connects; create_reconnecting_redis too (it connects lazily)
+    for factory in (
+        aioredis.create_connection,
+        aioredis.create_redis,
+        aioredis.create_pool,
+        aioredis.create_redis_pool,
+        aioredis.create_reconnecting_redis,
+    ):
+        with pytest.raises(InvalidURLError, match="Unsupported URI scheme"):
+            await factory("http://127.0.0.1/")
+        with pytest.raises(TypeError, match="42"):
+            await factory(42)
