@@ -93,7 +93,7 @@ fi
 ATHERIS_DIR=$("$VENV/bin/python" -c 'import atheris; print(atheris.path())')
 ASAN_FUZZER=$ATHERIS_DIR/asan_with_fuzzer.so
 [ -e "$ASAN_FUZZER" ] || { echo "atheris has no $ASAN_FUZZER" >&2; exit 1; }
-"$VENV/bin/python" -c 'import sys, atheris; print("Python", sys.version.split()[0], "atheris", getattr(atheris, "__version__", "?"))' 2>/dev/null || true
+"$VENV/bin/python" -c 'import sys, importlib.metadata as m; print("Python", sys.version.split()[0], "atheris", m.version("atheris"))'
 
 # --- the instrumented build ------------------------------------------------------
 BUILD=build/fuzz-build
@@ -123,6 +123,7 @@ for t in "${TARGETS[@]}"; do
     mkdir -p "$work" build/fuzz-artifacts
     echo "== $t: ${SECS}s on fuzz/corpus/$t (new inputs go to $work)"
     log=build/fuzz-$t.log
+    t0=$SECONDS
     # from $LIB, so the instrumented aioredis is imported, not the checkout's
     (cd "$LIB" && "$ROOT/$VENV/bin/python" "$script" \
         -max_total_time="$SECS" -timeout=20 -rss_limit_mb=4096 -max_len=8192 \
@@ -130,7 +131,7 @@ for t in "${TARGETS[@]}"; do
         "${EXTRA[@]}" "$ROOT/$work" "$ROOT/fuzz/corpus/$t") 2>&1 | tee "$log" | grep -vE '^#[0-9]+\s+(NEW|REDUCE|pulse)' || true
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n1)
     cov=$(grep -oE 'cov: [0-9]+ ft: [0-9]+' "$log" | tail -n1)
-    echo "== $t: ${runs:-?} executions in ${SECS}s, $cov, corpus $(ls "$work" | wc -l) new + $(ls "fuzz/corpus/$t" | wc -l) seeds"
+    echo "== $t: ${runs:-?} executions in $((SECONDS - t0))s, $cov, corpus $(ls "$work" | wc -l) new + $(ls "fuzz/corpus/$t" | wc -l) seeds"
     if ! grep -q '^Done [0-9]* runs' "$log"; then
         echo "== $t: FAILED (see $log; the input is in build/fuzz-artifacts/)" >&2
         rc=1

@@ -38,3 +38,33 @@ def test_readme_example_runs(index, redis_server, capsys):
     out = capsys.readouterr().out
     expected = re.findall(r"print\(.*\)  # (.*)", source)
     assert out.split("\n")[: len(expected)] == expected
+
+
+def sh_blocks():
+    text = README.read_text()
+    blocks = re.findall(r"\.\. code-block:: sh\n\n((?:    .*\n|\n)+)", text)
+    return [re.sub(r"^    ", "", b, flags=re.M).strip() for b in blocks]
+
+
+def ci_stages():
+    script = (README.parent / ".ci" / "run").read_text()
+    return re.search(r"^ALL=\((.*)\)$", script, re.M).group(1).split()
+
+
+def test_readme_commands_fit_a_stock_debian():
+    """The two commands of "Try it on a fresh machine" name real .ci/run stages
+    and assume no ``python`` command and no pip outside a virtualenv (Debian's
+    python3 is externally managed)."""
+    blocks = sh_blocks()
+    assert len(blocks) == 2, blocks
+    stages = ci_stages()
+    for block in blocks:
+        for command in re.split(r"\s*(?:&&|\|\||;)\s*", block):
+            words = command.split()
+            if words[:2] == ["bash", ".ci/run"]:
+                assert set(words[2:]) <= set(stages), (command, stages)
+            elif words:
+                assert words[0] in ("python3", ".venv/bin/python"), command
+    demo = blocks[0]
+    assert demo.startswith("bash .ci/run system") and demo.endswith("examples/demo.py")
+    assert blocks[1] == "bash .ci/run"
