@@ -99,11 +99,15 @@ ASAN_FUZZER=$ATHERIS_DIR/asan_with_fuzzer.so
 BUILD=build/fuzz-build
 # -fsanitize=fuzzer-no-link: coverage counters, PC table and comparison
 # hooks for libFuzzer (from the preloaded runtime), no main().
-CC=clang LDSHARED="clang -shared" CFLAGS="-fsanitize=fuzzer-no-link" AIOREDIS_SANITIZE=1 \
-    PYTHONWARNINGS=ignore "$VENV/bin/python" setup.py -q build --build-base "$BUILD" --force >"$BUILD.log" 2>&1 ||
-    { cat "$BUILD.log" >&2; exit 1; }
-LIB=$(dirname "$(ls -d "$BUILD"/lib*/aioredis/_core*.so | head -n1)")
-LIB=$(dirname "$LIB")
+# Rebuilt when a source is newer than the build (or it is missing).
+SO=$(ls -d "$BUILD"/lib*/aioredis/_core*.so 2>/dev/null | head -n1 || true)
+if [ -z "$SO" ] || [ -n "$(find src setup.py aioredis -newer "$SO" -name '*.[ch]' -o -newer "$SO" -name '*.py' | head -n1)" ]; then
+    CC=clang LDSHARED="clang -shared" CFLAGS="-fsanitize=fuzzer-no-link" AIOREDIS_SANITIZE=1 \
+        PYTHONWARNINGS=ignore "$VENV/bin/python" setup.py -q build --build-base "$BUILD" --force >"$BUILD.log" 2>&1 ||
+        { cat "$BUILD.log" >&2; exit 1; }
+    SO=$(ls -d "$BUILD"/lib*/aioredis/_core*.so | head -n1)
+fi
+LIB=$(dirname "$(dirname "$SO")")
 nm -D "$LIB"/aioredis/_core*.so | grep -q __sanitizer_cov_8bit_counters_init ||
     { echo "the build has no libFuzzer coverage counters" >&2; exit 1; }
 
