@@ -69,11 +69,17 @@ as_root() {
 }
 
 # --- clang -------------------------------------------------------------------
+# clang, and its sanitizer/fuzzer runtimes (Debian 12's libclang-rt-dev;
+# elsewhere the versioned libclang-rt-N-dev)
 if ! command -v clang >/dev/null; then
     echo "installing clang (apt-get)"
     as_root apt-get update -q
-    as_root apt-get install -y -q --no-install-recommends clang libclang-rt-dev ||
-        as_root apt-get install -y -q --no-install-recommends clang "libclang-rt-$(clang --version | sed -n 's/.*version \([0-9]*\).*/\1/p;q')-dev"
+    as_root apt-get install -y -q --no-install-recommends clang
+fi
+if [ ! -e "$(clang -print-file-name=libclang_rt.fuzzer_no_main-x86_64.a)" ]; then
+    ver=$(clang --version | sed -n 's/.*clang version \([0-9]*\).*/\1/p' | head -n1)
+    as_root apt-get install -y -q --no-install-recommends libclang-rt-dev ||
+        as_root apt-get install -y -q --no-install-recommends "libclang-rt-$ver-dev"
 fi
 clang --version | head -n1
 
