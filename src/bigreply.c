@@ -38,8 +38,8 @@ int
 aior_big_start(ProtocolObject *self)
 {
     resp_parser *p = &self->parser;
-    if (self->big != NULL || p->depth != 0 || p->pos != p->start || self->count == 0 ||
-        aior_in_pubsub_mode(self)) {
+    if (self->big != NULL || p->end == p->start || p->depth != 0 || p->pos != p->start ||
+        self->count == 0 || aior_in_pubsub_mode(self)) {
         return 0;
     }
     const char *d = p->data + p->start, *e = p->data + p->end;

@@ -1109,6 +1109,17 @@ process_replies(ProtocolObject *self)
         PyObject *reply = NULL;
         resp_build_ctx ctx = {st->ReplyError, NULL, NULL, 0, 0, st->ok_bytes};
         char first = p->start < p->end ? p->data[p->start] : '\0';
+        if (first != '\0' && first != '>' && first != '|' && self->count == 0 &&
+            self->in_pubsub <= 0) {
+            /* nothing is waiting and nothing is subscribed: a reply begun
+             * now is nobody's, and must not become the reply of a command
+             * sent before it ends (waiters are queued before their command
+             * leaves, and only a whole reply pops one) */
+            PyOS_snprintf(p->errmsg, sizeof(p->errmsg),
+                          "Protocol error: got a reply with no command pending");
+            aior_protocol_failed(self);
+            return;
+        }
         /* looked at only when a reply begins; '|': attributes first, the
          * type that decides comes after them */
         int build = first == '>' || (self->in_pubsub <= 0 && first != '|');

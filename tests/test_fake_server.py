@@ -176,6 +176,44 @@ async def test_unsolicited_reply():
         await asyncio.wait_for(conn.wait_closed(), 5)
 
 
+@pytest.mark.parametrize(
+    "head, rest",
+    [
+        (b"$5\r\nhel", b"lo\r\n"),
+        # a large bulk: the rest would be read straight into its own object
+        (b"$1048579\r\n" + b"x" * 65536, b"x" * (1048579 - 65536) + b"\r\n"),
+    ],
+    ids=["small", "large"],
+)
+async def test_unsolicited_reply_begun_before_a_command_is_nobodys(head, rest):
+    # a reply whose first bytes came while no command was pending cannot be
+    # the reply of a command sent later: it must not resolve it
+    got_command = asyncio.Event()
+
+    async def handler(reader, writer):
+        writer.write(head)
+        await writer.drain()
+        if await read_command(reader) is not None:
+            got_command.set()
+            writer.write(rest + b"+OK\r\n")
+            await writer.drain()
+        await reader.read()
+
+    async with fake_server(handler) as address:
+        conn = await aioredis.create_connection(address)
+        await asyncio.sleep(0.05)  # the head has arrived
+        try:
+            fut = conn.execute("GET", "k")
+        except ConnectionClosedError:
+            pass  # judged at the first byte: the connection is already closed
+        else:
+            with pytest.raises(ConnectionClosedError):
+                await asyncio.wait_for(fut, 5)
+        await wait_closed_flag(conn)
+        assert_execute_raises_closed(conn)
+        await asyncio.wait_for(conn.wait_closed(), 5)
+
+
 async def test_extra_reply_after_answered_command():
     async def handler(reader, writer):
         await read_command(reader)
