@@ -1234,7 +1234,11 @@ Protocol_get_buffer(ProtocolObject *self, PyObject *sizehint)
     if (resp_reserve(&self->parser, want) == NULL) {
         return NULL;
     }
-    return PyMemoryView_FromObject((PyObject *)self); /* Protocol_getbuffer */
+    PyObject *view = PyMemoryView_FromObject((PyObject *)self); /* Protocol_getbuffer */
+    if (view != NULL) {
+        self->parser.lent = 1; /* kept until buffer_updated(), even if the view goes first */
+    }
+    return view;
 }
 
 static int
@@ -1290,6 +1294,7 @@ Protocol_buffer_updated(ProtocolObject *self, PyObject *nbytes)
         PyErr_SetString(PyExc_ValueError, "buffer_updated(): nbytes out of range");
         return NULL;
     }
+    self->parser.lent = 0;
     if (self->state != STATE_OPEN) {
         Py_RETURN_NONE;
     }

@@ -69,8 +69,10 @@ resp_release_export(resp_parser *p)
     if (p->exports > 0 && --p->exports == 0) {
         free_retired(p);
         /* the transport holds its view while the reply is processed: an
-         * empty buffer could not be given back then, it can now */
-        if (!p->busy && p->start == p->end) {
+         * empty buffer could not be given back then, it can now. Not while
+         * lent: a transport may release its view before buffer_updated()
+         * (uvloop does), with the bytes it read still to be committed */
+        if (!p->busy && !p->lent && p->start == p->end) {
             resp_release_idle(p);
         }
     }

@@ -40,6 +40,7 @@ typedef struct {
     char reply_type;   /* type byte of the last reply begun (after attributes) */
     PyObject *error;   /* the exception building the current reply raised */
     int busy;          /* building objects from data: feeding now would move it */
+    int lent;          /* get_buffer() handed out the free space: its bytes come with buffer_updated() */
     int exports;       /* buffer views handed out (BufferedProtocol) still alive */
     void **retired;    /* old blocks such views may still point into: freed when */
     int n_retired, cap_retired; /* the last view is released */

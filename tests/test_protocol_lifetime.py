@@ -94,3 +94,60 @@ async def test_idle_read_buffer_shrinks_after_a_large_reply(redis_server):
     finally:
         conn.close()
         await conn.wait_closed()
+
+
+class _StubTransport:
+    """Just enough of a transport to drive a connection by hand."""
+
+    def __init__(self):
+        self.written = []
+        self.closing = False
+
+    def write(self, data):
+        self.written.append(bytes(data))
+
+    def writelines(self, parts):
+        self.written.extend(bytes(p) for p in parts)
+
+    def get_extra_info(self, name, default=None):
+        return default
+
+    def is_closing(self):
+        return self.closing
+
+    def close(self):
+        self.closing = True
+
+    def abort(self):
+        self.closing = True
+
+    def pause_reading(self):
+        pass
+
+    def resume_reading(self):
+        pass
+
+
+@pytest.mark.parametrize("hint", [-1, 200_000])
+async def test_view_released_before_buffer_updated_keeps_the_bytes(hint):
+    # uvloop releases its view of get_buffer()'s memory before it calls
+    # buffer_updated(): a large empty read buffer must not be given back in
+    # between, with the bytes just read in it
+    from aioredis.connection import RedisConnection
+
+    conn = RedisConnection(asyncio.get_running_loop())
+    conn.connection_made(_StubTransport())
+    try:
+        for value in (b"x" * 150_000, b"small"):  # the first one grows the buffer
+            fut = conn.execute("GET", "k")
+            reply = b"$%d\r\n%s\r\n" % (len(value), value)
+            while reply:
+                view = conn.get_buffer(hint)
+                n = min(len(view), len(reply))
+                view[:n] = reply[:n]
+                del view  # released first, as uvloop does
+                conn.buffer_updated(n)
+                reply = reply[n:]
+            assert await asyncio.wait_for(fut, 5) == value
+    finally:
+        conn.close()
