@@ -194,9 +194,12 @@ class RedisPool:
         try:
             await _connection_of(item).execute(b"PING")
         except asyncio.CancelledError:
-            # nothing of ours is owed but a PING: it can serve others again
-            self._used.discard(item)
-            self._put_free(item)
+            if self._closed or item in self._left_behind:
+                self._give_back(item, warn=False)  # not to be reused: the check drops it
+            else:
+                # nothing of ours is owed but a PING: it can serve others again
+                self._used.discard(item)
+                self._put_free(item)
             raise
         except Exception:
             pass
@@ -679,8 +682,7 @@ class RedisPool:
                     self._creating -= 1
                     self._hand_slot()
                 else:
-                    self._used.discard(item)
-                    self._put_free(item)
+                    self._give_back(item, warn=False)  # the pool may be closed by now
             raise
 
 

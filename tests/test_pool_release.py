@@ -13,6 +13,7 @@ from test_pool_blocking import blocked_on, wait_until
 
 import aioredis
 from aioredis import RedisError
+from aioredis.pool import _owed
 
 key = key_maker("pool-release")
 
@@ -326,3 +327,79 @@ async def test_auth_changes_the_password_of_the_whole_pool(start_redis):
         await pool.clear()
         assert await r.ping() == b"PONG"  # a new connection, made with the new password
         assert pool.freesize == 1
+
+
+# ---------------------------------------------------------------------------
+# an acquirer cancelled while it holds an item passes it on through the check
+# ---------------------------------------------------------------------------
+
+
+async def close_then_cancel(pool, acquiring, item):
+    """Close the pool, then cancel the acquire() holding ``item``: the item
+    must end closed, not among the free items of a closed pool."""
+    pool.close()
+    acquiring.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await acquiring
+    await asyncio.wait_for(pool.wait_closed(), 5)
+    assert item.closed
+    assert pool.freesize == 0
+
+
+async def test_acquirer_handed_an_item_then_cancelled_after_close(redis_server):
+    # Handed the released item, then cancelled before it ran, with the pool
+    # closed in between: the item must be closed, not put among the free
+    # items of a closed pool (open forever, unknown to wait_closed()).
+    pool = await aioredis.create_pool(
+        redis_server.tcp_address, minsize=1, maxsize=1, **auth_kwargs(redis_server)
+    )
+    item = await pool.acquire()
+    waiting = asyncio.ensure_future(pool.acquire())
+    await asyncio.sleep(0)  # queued as a waiter
+    pool.release(item)  # handed to it, which has not run yet
+    await close_then_cancel(pool, waiting, item)
+
+
+async def draining_acquirer(pool):
+    """An acquire() of the pool's one free item, stopped where it drains
+    the item (a PING behind a shared caller's, neither answered): (item,
+    the shared caller's future, the acquiring task)."""
+    (item,) = pool._free
+    await pool.execute(b"PING")  # the pool's CLIENT ID is answered by now
+    item.connection.transport.pause_reading()  # no reply arrives: both stay owed
+    shared = pool.execute(b"PING")
+    acquiring = asyncio.ensure_future(pool.acquire())
+    await wait_until(lambda: _owed(item) == 2)
+    return item, shared, acquiring
+
+
+async def test_acquirer_cancelled_while_draining_after_close(redis_server):
+    # A free item with replies owed to shared callers is drained (a PING)
+    # before it is handed out; an acquirer cancelled at that await after the
+    # pool was closed must not put it back among the free items.
+    pool = await aioredis.create_pool(
+        redis_server.tcp_address, minsize=1, maxsize=1, **auth_kwargs(redis_server)
+    )
+    item, shared, acquiring = await draining_acquirer(pool)
+    await close_then_cancel(pool, acquiring, item)
+    with pytest.raises(aioredis.ConnectionClosedError):
+        await shared
+
+
+async def test_acquirer_cancelled_while_draining_after_select(redis_server):
+    # pool.select() ran while the item was out being drained: cancelled
+    # there, the acquirer must not make it a free item on the old db.
+    pool = await aioredis.create_pool(
+        redis_server.tcp_address, minsize=1, maxsize=1, **auth_kwargs(redis_server)
+    )
+    try:
+        item, shared, acquiring = await draining_acquirer(pool)
+        await pool.select(1)  # nothing free: the item out is left behind
+        acquiring.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await acquiring
+        assert all(free.db == pool.db for free in pool._free)
+        assert item not in pool._free
+        await asyncio.gather(shared, return_exceptions=True)
+    finally:
+        await closing(pool)
