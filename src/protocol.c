@@ -946,7 +946,9 @@ apply_tx_selects(ProtocolObject *self, PyObject *reply)
 
 /* What a reply to SELECT, MULTI, EXEC or DISCARD does to the state, and
  * inside a transaction where each QUEUED reply's command stands in EXEC's
- * array. Runs no Python code (set_db's int() of an int or bytes is C). */
+ * array. failed: the server's reply is an error; reply is NULL when it could
+ * not be built. Runs no Python code (set_db's int() of an int or bytes is
+ * C), but closes the connection when its db cannot be known. */
 static void
 track_state(ProtocolObject *self, const waiter *w, int failed, PyObject *reply)
 {
@@ -979,7 +981,15 @@ track_state(ProtocolObject *self, const waiter *w, int failed, PyObject *reply)
     case KIND_EXEC:
         self->in_transaction = 0; /* even EXECABORT ends the transaction */
         /* an EXEC aborted by WATCH replies None: its SELECTs did not run */
-        if (!failed) {
+        if (!failed && reply == NULL && self->tx_selects != NULL) {
+            /* it ran, but which of its SELECTs did is in the array we
+             * could not build: the db is unknown */
+            aior_close_with(self, self->st->ConnectionClosedError,
+                            "Connection closed: the db a transaction left it on is unknown "
+                            "(its EXEC reply could not be read)",
+                            NULL);
+        }
+        else if (!failed) {
             apply_tx_selects(self, reply);
         }
         Py_CLEAR(self->tx_selects);
@@ -1008,7 +1018,19 @@ aior_on_reply(ProtocolObject *self, waiter *w, char type, PyObject *reply)
 {
     aior_state *st = self->st;
     int failed = reply == NULL || type == '-' || type == '!';
-    track_state(self, w, failed, reply);
+    if (reply == NULL) {
+        /* what the server did is told by the type, not by the object we
+         * failed to make (a codec error, out of memory); its exception is
+         * kept aside while the state is tracked */
+        PyObject *exc = aior_fetch_exception();
+        track_state(self, w, type == '-' || type == '!', NULL);
+        if (exc != NULL) {
+            aior_restore_exception(exc);
+        }
+    }
+    else {
+        track_state(self, w, failed, reply);
+    }
     if (reply == NULL) {
         /* building this reply failed (a decode error): its caller gets it */
         if (!PyErr_Occurred()) {

@@ -287,3 +287,58 @@ async def test_select_inside_exec_applies_by_its_own_entry(redis_server):
         assert conn.db == 3 and not conn.in_transaction
         await within(conn.execute("SELECT", 0))
         assert conn.db == 0
+
+
+
+async def test_exec_reply_that_fails_to_decode_with_a_select_queued(redis_server):
+    # EXEC ran (SELECT 2 with it) but its array holds a value the caller's
+    # encoding cannot decode: the caller gets the UnicodeDecodeError, and
+    # the connection must not go on believing it is on db 0
+    async with client(redis_server) as redis:
+        conn = redis.connection
+        k = key()
+        assert await within(conn.execute("SET", k, b"\xff")) == b"OK"
+        futs = [
+            conn.execute("MULTI"),
+            conn.execute("GET", k),
+            conn.execute("SELECT", 2),
+            conn.execute("EXEC", encoding="utf-8"),
+        ]
+        *_, result = await within(asyncio.gather(*futs, return_exceptions=True))
+        assert isinstance(result, UnicodeDecodeError), result
+        assert conn.closed or conn.db == 2
+        async with client(redis_server) as other:
+            await within(other.execute("DEL", k))
+
+
+def _failing_codec(name):
+    if name != "aioredis_test_failing":
+        return None
+
+    def fail(data, errors="strict"):
+        raise ValueError("this codec decodes nothing")
+
+    return codecs.CodecInfo(name=name, encode=codecs.utf_8_encode, decode=fail)
+
+
+codecs.register(_failing_codec)
+
+
+async def test_transaction_state_follows_the_server_when_a_reply_fails_to_decode(redis_server):
+    # MULTI and QUEUED replies the caller's codec cannot decode: their callers
+    # get the codec's error, but the server did start the transaction and
+    # queue the command, which is what the state must follow
+    async with client(redis_server) as redis:
+        conn = redis.connection
+        bad = {"encoding": "aioredis_test_failing"}
+        futs = [
+            conn.execute("MULTI", **bad),
+            conn.execute("ECHO", "a", **bad),  # QUEUED: place 0 in EXEC's array
+            conn.execute("SELECT", 2),
+        ]
+        multi, echo, queued = await within(asyncio.gather(*futs, return_exceptions=True))
+        assert isinstance(multi, ValueError) and isinstance(echo, ValueError)
+        assert queued == b"QUEUED"
+        assert conn.in_transaction  # the server is in MULTI
+        assert await within(conn.execute("EXEC")) == [b"a", b"OK"]
+        assert conn.db == 2
