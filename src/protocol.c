@@ -974,7 +974,11 @@ track_state(ProtocolObject *self, const waiter *w, int failed, PyObject *reply)
         }
         if (entry == NULL || self->tx_selects == NULL ||
             PyList_Append(self->tx_selects, entry) < 0) {
-            PyErr_WriteUnraisable((PyObject *)self); /* out of memory: db may be stale */
+            /* out of memory: the db EXEC leaves us on could not be known */
+            PyObject *exc = aior_fetch_exception();
+            aior_close_with(self, self->st->ConnectionClosedError,
+                            "Connection closed: out of memory while tracking its db", exc);
+            Py_XDECREF(exc);
         }
         Py_XDECREF(entry);
         break;

@@ -7,11 +7,18 @@ ConnectionClosedError (the MemoryError as its cause).
 The allocation fails for real: a child process limits its address space
 (RLIMIT_AS) and passes a 4 GiB read-only mapping (address space only, no
 memory) as a memoryview argument, which the encoder copies into the output
-buffer."""
+buffer.
 
+Out of memory while tracking the state replies change: the connection is
+closed rather than left believing it is on the wrong db (allocations made
+to fail one by one with _testcapi.set_nomemory)."""
+
+import asyncio
 import os
 import subprocess
 import sys
+
+import pytest
 
 import aioredis
 
@@ -91,3 +98,32 @@ def test_output_lost_closes_and_fails_every_waiter(redis_server):
         env=env,
     )
     assert proc.stdout.strip() == "OK", proc.stdout + proc.stderr
+
+
+async def test_out_of_memory_recording_a_queued_select_never_leaves_a_stale_db():
+    # Each allocation made while the QUEUED reply of a SELECT inside MULTI
+    # is handled fails in turn (no server: the replies are fed by hand).
+    # Whatever fails, the connection must not go on believing it is on db 0
+    # once EXEC has run that SELECT: it is closed, or its db is right.
+    _testcapi = pytest.importorskip("_testcapi")
+    from test_protocol_buffer import connected
+
+    unraisable, sys.unraisablehook = sys.unraisablehook, lambda u: None
+    try:
+        for k in range(60):
+            conn = await connected()
+            futs = [conn.execute("MULTI"), conn.execute("SELECT", 5), conn.execute("EXEC")]
+            conn.data_received(b"+OK\r\n")
+            _testcapi.set_nomemory(k, k + 1)  # the k-th allocation from here fails
+            try:
+                conn.data_received(b"+QUEUED\r\n")
+            except MemoryError:
+                pass
+            finally:
+                _testcapi.remove_mem_hooks()
+            if not conn.closed:
+                conn.data_received(b"*1\r\n+OK\r\n")
+            assert conn.closed or conn.db == 5, k
+            await asyncio.gather(*futs, return_exceptions=True)
+    finally:
+        sys.unraisablehook = unraisable
