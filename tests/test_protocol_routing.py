@@ -312,7 +312,7 @@ async def test_exec_reply_that_fails_to_decode_with_a_select_queued(redis_server
 
 
 def _failing_codec(name):
-    if name != "aioredis_test_failing":
+    if name != "aior_routing_failing":
         return None
 
     def fail(data, errors="strict"):
@@ -330,7 +330,7 @@ async def test_transaction_state_follows_the_server_when_a_reply_fails_to_decode
     # queue the command, which is what the state must follow
     async with client(redis_server) as redis:
         conn = redis.connection
-        bad = {"encoding": "aioredis_test_failing"}
+        bad = {"encoding": "aior_routing_failing"}
         futs = [
             conn.execute("MULTI", **bad),
             conn.execute("ECHO", "a", **bad),  # QUEUED: place 0 in EXEC's array
