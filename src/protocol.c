@@ -102,7 +102,8 @@ aior_resolve(ProtocolObject *self, PyObject *fut, PyObject *method, PyObject *va
     PyErr_WriteUnraisable(fut);
 }
 
-/* Fail every pending waiter with exc_type(message). The FIFO is detached
+/* Fail every pending waiter with exc_type(message) (message may be NULL:
+ * exc_type()). The FIFO is detached
  * first, so Python code run by set_exception sees an empty, closed
  * connection. */
 static void
@@ -115,9 +116,22 @@ fail_all(ProtocolObject *self, PyObject *exc_type, PyObject *message, PyObject *
 
     for (size_t i = 0; i < count; i++) {
         waiter w = ring[(head + i) & (cap - 1)];
-        PyObject *exc = PyObject_CallOneArg(exc_type, message);
+        PyObject *exc = message != NULL ? PyObject_CallOneArg(exc_type, message) : NULL;
+        if (exc == NULL) {
+            /* out of memory (or no message): a waiter left pending would
+             * hang its caller forever; try the bare exception, then cancel */
+            if (message != NULL) {
+                PyErr_WriteUnraisable(exc_type);
+            }
+            exc = PyObject_CallNoArgs(exc_type);
+        }
         if (exc == NULL) {
             PyErr_WriteUnraisable(exc_type);
+            PyObject *r = PyObject_CallMethod(w.fut, "cancel", NULL);
+            if (r == NULL) {
+                PyErr_WriteUnraisable(w.fut);
+            }
+            Py_XDECREF(r);
         }
         else {
             if (cause != NULL && cause != Py_None) {
@@ -148,15 +162,18 @@ aior_close_with(ProtocolObject *self, PyObject *exc_type, const char *message, P
     Py_CLEAR(self->out);
     self->out_len = self->out_cap = 0;
 
+    /* without its message (out of memory) the rest must still be done:
+     * the waiters fail, the transport closes */
     PyObject *msg = PyUnicode_FromString(message);
     if (msg == NULL) {
         PyErr_WriteUnraisable((PyObject *)self);
-        return;
     }
-    Py_XSETREF(self->close_msg, Py_NewRef(msg));
+    else {
+        Py_XSETREF(self->close_msg, Py_NewRef(msg));
+    }
 
     fail_all(self, exc_type, msg, cause);
-    Py_DECREF(msg);
+    Py_XDECREF(msg);
     PyObject *big = self->big;
     self->big = NULL;
     aior_big_drop(self, big);

@@ -14,6 +14,7 @@ closed rather than left believing it is on the wrong db (allocations made
 to fail one by one with _testcapi.set_nomemory)."""
 
 import asyncio
+import contextlib
 import os
 import subprocess
 import sys
@@ -100,30 +101,62 @@ def test_output_lost_closes_and_fails_every_waiter(redis_server):
     assert proc.stdout.strip() == "OK", proc.stdout + proc.stderr
 
 
+
+@contextlib.contextmanager
+def failing_allocations():
+    """fail(k, call): call() with the k-th allocation it makes failing
+    (_testcapi.set_nomemory), its MemoryError and unraisable reports
+    swallowed."""
+    _testcapi = pytest.importorskip("_testcapi")
+
+    def fail(k, call):
+        _testcapi.set_nomemory(k, k + 1)
+        try:
+            call()
+        except MemoryError:
+            pass
+        finally:
+            _testcapi.remove_mem_hooks()
+
+    unraisable, sys.unraisablehook = sys.unraisablehook, lambda u: None
+    try:
+        yield fail
+    finally:
+        sys.unraisablehook = unraisable
+
+
 async def test_out_of_memory_recording_a_queued_select_never_leaves_a_stale_db():
     # Each allocation made while the QUEUED reply of a SELECT inside MULTI
     # is handled fails in turn (no server: the replies are fed by hand).
     # Whatever fails, the connection must not go on believing it is on db 0
     # once EXEC has run that SELECT: it is closed, or its db is right.
-    _testcapi = pytest.importorskip("_testcapi")
     from test_protocol_buffer import connected
 
-    unraisable, sys.unraisablehook = sys.unraisablehook, lambda u: None
-    try:
+    with failing_allocations() as fail:
         for k in range(60):
             conn = await connected()
             futs = [conn.execute("MULTI"), conn.execute("SELECT", 5), conn.execute("EXEC")]
             conn.data_received(b"+OK\r\n")
-            _testcapi.set_nomemory(k, k + 1)  # the k-th allocation from here fails
-            try:
-                conn.data_received(b"+QUEUED\r\n")
-            except MemoryError:
-                pass
-            finally:
-                _testcapi.remove_mem_hooks()
+            fail(k, lambda: conn.data_received(b"+QUEUED\r\n"))
             if not conn.closed:
                 conn.data_received(b"*1\r\n+OK\r\n")
             assert conn.closed or conn.db == 5, k
             await asyncio.gather(*futs, return_exceptions=True)
-    finally:
-        sys.unraisablehook = unraisable
+
+
+async def test_out_of_memory_while_closing_still_fails_every_waiter():
+    # A protocol error closes the connection; each allocation made while it
+    # closes fails in turn (no server: the bytes are fed by hand). Whatever
+    # fails, no waiter may be left pending forever on a closed connection.
+    from test_protocol_buffer import connected
+
+    with failing_allocations() as fail:
+        for k in range(40):
+            conn = await connected()
+            warm = conn.execute("PING")
+            conn.data_received(b"+PONG\r\n")  # the read buffer exists by now
+            futs = [conn.execute("GET", "a"), conn.execute("GET", "b")]
+            fail(k, lambda: conn.data_received(b"?not a reply\r\n"))
+            assert conn.closed, k
+            assert [f.done() for f in futs] == [True, True], k
+            await asyncio.gather(warm, *futs, return_exceptions=True)
