@@ -410,8 +410,10 @@ async def test_server_output_buffer_limit_disconnects_slow_subscriber(start_redi
             source = Receiver(maxsize=10)
             await sub.subscribe(source.channel(name))
         counts = await publish_all(pub, name, range(total))
-        # the server dropped the subscriber once its backlog passed 256 KiB
-        assert counts[0] == 1 and counts[-1] == 0
+        # the server drops the subscriber once its backlog passes 256 KiB
+        # (Redis at once, so the last PUBLISH reaches nobody; Valkey may
+        # count it a little longer): the iteration below must then end
+        assert counts[0] == 1
         got = []
         async with asyncio.timeout(HANG):
             async for item in source.iter():

@@ -267,9 +267,16 @@ async def test_select_inside_exec_applies_by_its_own_entry(redis_server):
             conn.execute("SELECT", 99999),  # fails: db stays 2
             conn.execute("EXEC"),
         ]
-        *_, results = await within(asyncio.gather(*futs))
-        assert results[0] == results[2] == b"OK"
-        assert isinstance(results[1], ReplyError) and isinstance(results[3], ReplyError)
+        *queued, results = await within(asyncio.gather(*futs, return_exceptions=True))
+        if isinstance(results, ReplyError):
+            # Valkey checks the index while queueing: the transaction is
+            # aborted and neither SELECT ran
+            assert isinstance(queued[4], ReplyError) and "EXECABORT" in str(results)
+            assert conn.db == 0 and not conn.in_transaction
+            await within(conn.execute("SELECT", 2))
+        else:  # Redis queues it, and it fails when EXEC runs it
+            assert results[0] == results[2] == b"OK"
+            assert isinstance(results[1], ReplyError) and isinstance(results[3], ReplyError)
         assert conn.db == 2
         # a nested MULTI is refused and not queued: the places still match
         futs = [
@@ -279,7 +286,12 @@ async def test_select_inside_exec_applies_by_its_own_entry(redis_server):
             conn.execute("EXEC"),
         ]
         multi, nested, queued, results = await within(asyncio.gather(*futs, return_exceptions=True))
-        assert isinstance(nested, ReplyError) and results == [b"OK"]
+        assert isinstance(nested, ReplyError)
+        if isinstance(results, ReplyError):  # Valkey: the nested MULTI aborts the transaction
+            assert "EXECABORT" in str(results) and conn.db == 2
+            await within(conn.execute("SELECT", 3))
+        else:
+            assert results == [b"OK"]
         assert conn.db == 3
         # DISCARD: nothing applies
         futs = [conn.execute("MULTI"), conn.execute("SELECT", 4), conn.execute("DISCARD")]
