@@ -167,3 +167,26 @@ async def test_large_reply_with_a_view_kept_alive_while_it_grows():
     del held, result
     gc.collect()
     conn.close()
+
+
+@pytest.mark.parametrize("hint", [-1, 200_000])
+async def test_view_released_before_buffer_updated_keeps_the_bytes(hint):
+    # uvloop releases its view of get_buffer()'s memory before it calls
+    # buffer_updated(): a large empty read buffer must not be given back in
+    # between, with the bytes just read in it
+    conn = RedisConnection(asyncio.get_running_loop())
+    conn.connection_made(FakeTransport())
+    try:
+        for value in (b"x" * 150_000, b"small"):  # the first one grows the buffer
+            fut = conn.execute("GET", "k")
+            reply = b"$%d\r\n%s\r\n" % (len(value), value)
+            while reply:
+                view = conn.get_buffer(hint)
+                n = min(len(view), len(reply))
+                view[:n] = reply[:n]
+                del view  # released first, as uvloop does
+                conn.buffer_updated(n)
+                reply = reply[n:]
+            assert await asyncio.wait_for(fut, 5) == value
+    finally:
+        conn.close()
