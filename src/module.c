@@ -74,6 +74,7 @@ aior_exec(PyObject *module)
     INTERN(str_writelines, "writelines");
     INTERN(str_maybe_pause_protocol, "_maybe_pause_protocol");
     INTERN(str_close, "close");
+    INTERN(str_abort, "abort");
     INTERN(str_execute_pubsub, "execute_pubsub");
     INTERN(str_put_nowait, "put_nowait");
     INTERN(str_get_extra_info, "get_extra_info");
@@ -217,6 +218,7 @@ aior_clear(PyObject *module)
     Py_CLEAR(st->str_writelines);
     Py_CLEAR(st->str_maybe_pause_protocol);
     Py_CLEAR(st->str_close);
+    Py_CLEAR(st->str_abort);
     Py_CLEAR(st->str_execute_pubsub);
     Py_CLEAR(st->str_put_nowait);
     Py_CLEAR(st->str_get_extra_info);

@@ -64,6 +64,7 @@ typedef struct {
     PyObject *str_writelines;
     PyObject *str_maybe_pause_protocol;
     PyObject *str_close;
+    PyObject *str_abort;
     PyObject *str_execute_pubsub;
     PyObject *str_put_nowait;
     PyObject *str_get_extra_info;

@@ -184,19 +184,25 @@ aior_close_with(ProtocolObject *self, PyObject *exc_type, const char *message, P
     /* The transport stays referenced until connection_lost(), which is how
      * the Python layer knows the close has finished. While writing is paused
      * close() would wait for a peer that may never read: abort instead. */
-    PyObject *transport = Py_XNewRef(self->transport);
-    if (transport != NULL) {
-        PyObject *r = self->paused ? PyObject_CallMethod(transport, "abort", NULL)
-                                   : PyObject_CallMethodNoArgs(transport, self->st->str_close);
+    if (self->transport != NULL) {
+        PyObject *r = aior_transport_call(self, self->paused ? self->st->str_abort : self->st->str_close);
         if (r == NULL) {
-            PyErr_WriteUnraisable(transport);
+            PyErr_WriteUnraisable((PyObject *)self);
         }
         Py_XDECREF(r);
-        Py_DECREF(transport);
     }
 }
 
 /* ----------------------------------------------------------------- output */
+
+PyObject *
+aior_transport_call(ProtocolObject *self, PyObject *name)
+{
+    PyObject *transport = Py_NewRef(self->transport); /* the call may drop self's */
+    PyObject *r = PyObject_CallMethodNoArgs(transport, name);
+    Py_DECREF(transport);
+    return r;
+}
 
 int
 aior_transport_closing(ProtocolObject *self)
@@ -204,9 +210,7 @@ aior_transport_closing(ProtocolObject *self)
     if (self->transport == NULL) {
         return 1;
     }
-    PyObject *transport = Py_NewRef(self->transport);
-    PyObject *r = PyObject_CallMethodNoArgs(transport, self->st->str_is_closing);
-    Py_DECREF(transport);
+    PyObject *r = aior_transport_call(self, self->st->str_is_closing);
     if (r == NULL) {
         return -1;
     }
@@ -462,9 +466,7 @@ writelines_pause_check(ProtocolObject *self)
         (PyObject *)Py_TYPE(self->transport) != self->st->SelectorSocketTransport) {
         return 0;
     }
-    PyObject *transport = Py_NewRef(self->transport);
-    PyObject *r = PyObject_CallMethodNoArgs(transport, self->st->str_maybe_pause_protocol);
-    Py_DECREF(transport);
+    PyObject *r = aior_transport_call(self, self->st->str_maybe_pause_protocol);
     if (r == NULL) {
         return -1;
     }

@@ -90,6 +90,10 @@ int aior_is_message(const resp_parser *p, size_t end);
 int aior_route_message(ProtocolObject *self, PyObject *msg);
 void aior_on_push(ProtocolObject *self, PyObject *push);
 
+/* transport.<name>() with no arguments, the transport held across the call
+ * (which may close the connection); self->transport must be set. A new
+ * reference, or NULL with an exception set. */
+PyObject *aior_transport_call(ProtocolObject *self, PyObject *name);
 /* transport.is_closing(): 1, 0, or -1 with an exception set. */
 int aior_transport_closing(ProtocolObject *self);
 

@@ -77,9 +77,7 @@ transport_writes_now(ProtocolObject *self)
     if (self->transport == NULL) {
         return 0;
     }
-    PyObject *transport = Py_NewRef(self->transport);
-    PyObject *size = PyObject_CallMethodNoArgs(transport, self->st->str_get_write_buffer_size);
-    Py_DECREF(transport);
+    PyObject *size = aior_transport_call(self, self->st->str_get_write_buffer_size);
     if (size == NULL) {
         return -1;
     }
