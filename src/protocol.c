@@ -1040,30 +1040,22 @@ void
 aior_on_reply(ProtocolObject *self, waiter *w, char type, PyObject *reply)
 {
     aior_state *st = self->st;
-    int failed = reply == NULL || type == '-' || type == '!';
+    int failed = type == '-' || type == '!';
     if (reply == NULL) {
-        /* what the server did is told by the type, not by the object we
-         * failed to make (a codec error, out of memory); its exception is
-         * kept aside while the state is tracked */
+        /* building this reply failed (a codec error, out of memory): its
+         * caller gets the exception, kept aside while the state is tracked
+         * from what the server did (the type), not from the missing object */
         PyObject *exc = aior_fetch_exception();
-        track_state(self, w, type == '-' || type == '!', NULL);
-        if (exc != NULL) {
-            aior_restore_exception(exc);
-        }
-    }
-    else {
-        track_state(self, w, failed, reply);
-    }
-    if (reply == NULL) {
-        /* building this reply failed (a decode error): its caller gets it */
-        if (!PyErr_Occurred()) {
+        track_state(self, w, failed, NULL);
+        if (exc == NULL) {
             PyErr_SetString(PyExc_SystemError, "aioredis: a reply failed without an exception");
+            exc = aior_fetch_exception();
         }
-        PyObject *exc = aior_fetch_exception();
         aior_resolve(self, w->fut, st->str_set_exception, exc);
         Py_XDECREF(exc);
         return;
     }
+    track_state(self, w, failed, reply);
     if (failed) {
         if (PyExceptionInstance_Check(reply)) {
             aior_resolve(self, w->fut, st->str_set_exception, reply);
